@@ -1,0 +1,154 @@
+/**
+ * The session driver: runs a {@link SessionHandler} over a {@link FrameChannel} with deadlines.
+ *
+ * The handler is where the sans-I/O protocol state machines plug in: for each received frame it
+ * returns the frames to send and whether the session is over, typically by calling
+ * `step(state, event)` and returning its `send`. The driver keeps the seed's strict ping-pong
+ * (PROTOCOL-SEED.md §3.1): send the handler's frames, then wait for exactly one frame, and so on.
+ * Failure is signalled as the seed does (§4.2): the connection is closed without a message.
+ *
+ * @module
+ */
+import { isAttestError, NetworkError } from '../errors.ts';
+import type { Frame } from '../wire/frame.ts';
+import { type FrameChannel, type PeerInfo, publishDiagnostic, TRANSPORT_CHANNELS } from './channel.ts';
+
+/** What a handler wants done after a step. */
+export interface SessionStep {
+  /** Frames to send, in order (may be empty). */
+  readonly send?: readonly Frame[];
+  /** After sending, end the session successfully and close the connection gracefully. */
+  readonly close?: boolean;
+}
+
+/** How a session ended. `error` is the reason of a failed session (an `AttestError` for anything foreseen). */
+export type SessionEnd = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
+
+/**
+ * One session's protocol logic, generic over the protocol. Throwing (or rejecting) from `start` or
+ * `onFrame` fails the session: the connection is closed without a message.
+ */
+export interface SessionHandler {
+  /** Called once when the connection is up; the initiator returns its first frame here. */
+  start?(): SessionStep | Promise<SessionStep>;
+  /** Called for each received frame, in order, never concurrently. */
+  onFrame(frame: Frame): SessionStep | Promise<SessionStep>;
+  /** Called once when the session has ended, successfully or not. Must not throw. */
+  onEnd?(end: SessionEnd): void;
+}
+
+/** Deadlines, in milliseconds. */
+export interface TransportTimeouts {
+  /** TCP connect plus TLS handshake (default 10 s). */
+  readonly handshakeMs?: number;
+  /** Waiting for one complete frame from the peer (default 30 s). */
+  readonly messageMs?: number;
+  /** The whole session after the handshake, handler time included (default 120 s). */
+  readonly sessionMs?: number;
+}
+
+/** Deadlines and caps common to the server and the client. */
+export interface TransportLimits {
+  /** Deadlines; see {@link DEFAULT_TIMEOUTS}. */
+  readonly timeouts?: TransportTimeouts;
+  /** The largest frame body sent or accepted, in bytes (default 1 MiB, §3.1). */
+  readonly maxBodyLength?: number;
+}
+
+/** The default deadlines: 10 s handshake, 30 s per message, 120 s per session. */
+export const DEFAULT_TIMEOUTS: Readonly<Required<TransportTimeouts>> = Object.freeze({
+  handshakeMs: 10_000,
+  messageMs: 30_000,
+  sessionMs: 120_000,
+});
+
+/** Fills in defaults and checks that every deadline is a positive finite number of milliseconds. */
+export function resolveTimeouts(
+  timeouts: TransportTimeouts | undefined,
+): Readonly<Required<TransportTimeouts>> {
+  const t = { ...DEFAULT_TIMEOUTS, ...stripUndefined(timeouts ?? {}) };
+  for (const [k, v] of Object.entries(t)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      throw new RangeError(`timeouts.${k} must be > 0`);
+  }
+  return Object.freeze(t);
+}
+
+function stripUndefined(o: TransportTimeouts): TransportTimeouts {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+function codeOf(error: unknown): string | undefined {
+  return isAttestError(error) ? error.code : undefined;
+}
+
+/**
+ * Drives `handler` over `channel` until the handler closes the session, the peer misbehaves, a
+ * deadline passes, or the connection fails. Never rejects: the outcome is returned (and passed to
+ * `handler.onEnd`). On failure the connection is aborted without a message (§4.2).
+ */
+export async function runSession(
+  channel: FrameChannel,
+  handler: SessionHandler,
+  limits: TransportLimits = {},
+): Promise<SessionEnd> {
+  const { messageMs, sessionMs } = resolveTimeouts(limits.timeouts);
+  let cancelled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new NetworkError('ERR_NET_TIMEOUT', `the session exceeded its deadline of ${sessionMs} ms`)),
+      sessionMs,
+    );
+  });
+
+  const drive = async (): Promise<void> => {
+    let step: SessionStep = handler.start === undefined ? {} : await handler.start();
+    for (;;) {
+      if (cancelled) return;
+      channel.send(step.send ?? []);
+      if (step.close === true) {
+        // Not awaited: a seed App never closes its side (§4.1 step 9), and the channel destroys the
+        // socket after a grace period if the peer does not answer the close.
+        void channel.close();
+        return;
+      }
+      const frame = await channel.receive(messageMs);
+      if (cancelled) return;
+      step = await handler.onFrame(frame);
+    }
+  };
+
+  let end: SessionEnd;
+  const driving = drive();
+  try {
+    await Promise.race([driving, deadline]);
+    end = { ok: true };
+  } catch (error) {
+    cancelled = true;
+    end = { ok: false, error };
+    channel.abort(
+      isAttestError(error)
+        ? error
+        : new NetworkError('ERR_NET_CLOSED', 'the session handler failed', { cause: error }),
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  // A handler still running after the deadline must not surface as an unhandled rejection.
+  driving.catch(() => undefined);
+
+  publishDiagnostic(TRANSPORT_CHANNELS.end, {
+    side: channel.side,
+    peer: channel.peer satisfies PeerInfo,
+    ok: end.ok,
+    code: end.ok ? undefined : codeOf(end.error),
+  });
+  try {
+    handler.onEnd?.(end);
+  } catch {
+    // onEnd must not throw; a throwing observer cannot be allowed to break the server loop.
+  }
+  return end;
+}
