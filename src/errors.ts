@@ -89,6 +89,7 @@ export const ERROR_CODES = {
   ERR_IAS_NONCE_MISMATCH: { stage: 'verify', http: 422 },
   ERR_IAS_QUOTE_STATUS: { stage: 'verify', http: 422 },
   ERR_IAS_REPORT_FORMAT: { stage: 'verify', http: 422 },
+  ERR_EAR_INVALID: { stage: 'verify', http: 422 },
 
   // ---- policy: verified, but not what the relying party accepts ----
   ERR_POLICY_MR_ENCLAVE: { stage: 'policy', http: 403 },
