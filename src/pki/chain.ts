@@ -1,0 +1,393 @@
+/**
+ * Certificate chain verification (RFC 5280 §6.1, restricted to the shapes Intel's SGX PKI uses):
+ * a leaf-first chain, a set of trust anchors, a verification time, and the CRLs of every issuing
+ * CA. DCAP-VERIFICATION.md §1.2 steps B and D.
+ *
+ * @module
+ */
+import { X509Certificate } from 'node:crypto';
+import { VerificationError } from '../errors.ts';
+import {
+  bytesEq,
+  type CertEntry,
+  type Certificate,
+  type CertificateInput,
+  certificateEntry,
+  entrySignedBy,
+  OID,
+  publicCertificate,
+} from './cert.ts';
+import {
+  type CrlEntryState,
+  type CrlInput,
+  type CrlSummary,
+  crlState,
+  crlSummary,
+  isMissingCrl,
+  verifyCrlState,
+} from './crl.ts';
+import { decodePemBlocks } from './pem.ts';
+
+/** The commonName of Intel's PCK leaf certificates (Intel QVL 4.1.2.4.4). */
+export const INTEL_PCK_CERT_CN = 'Intel SGX PCK Certificate';
+/** The commonName of the PCK Platform CA. */
+export const INTEL_PCK_PLATFORM_CA_CN = 'Intel SGX PCK Platform CA';
+/** The commonName of the PCK Processor CA. */
+export const INTEL_PCK_PROCESSOR_CA_CN = 'Intel SGX PCK Processor CA';
+/** The commonName of the TCB Signing certificate (signs TCB Info and QE Identity). */
+export const INTEL_TCB_SIGNING_CN = 'Intel SGX TCB Signing';
+/** The commonName of the Intel SGX Root CA. */
+export const INTEL_ROOT_CA_CN = 'Intel SGX Root CA';
+
+/** The longest chain accepted, trust anchor included. */
+export const MAX_CHAIN_LENGTH = 6;
+
+/** Trust anchors: one or more certificates (PEM text may hold several). */
+export type TrustAnchors = CertificateInput | readonly CertificateInput[];
+
+/** A certificate chain: leaf first, as an array or as PEM text holding the certificates in order. */
+export type ChainInput = string | Uint8Array | readonly CertificateInput[];
+
+/** Options of {@link verifyChain}. */
+export interface VerifyChainOptions {
+  /** The verification time (every certificate and CRL must be valid then). */
+  readonly now: Date;
+  /** The certificates trusted as roots (e.g. {@link INTEL_SGX_ROOT_CA_PEM}). */
+  readonly trustAnchors: TrustAnchors;
+  /**
+   * CRLs, matched to the CA that issued them by issuer Name. Every certificate below the trust
+   * anchor must be covered by a valid CRL of its issuer, else `ERR_PKI_CRL_MISSING`; a CRL issued
+   * by the anchor is also applied to the anchor itself. `undefined` and empty entries count as
+   * missing; CRLs of CAs not on the path are ignored.
+   *
+   * For a PCK chain pass the Root CA CRL (covers the Platform/Processor CA) and the PCK CRL of
+   * that CA (covers the leaf); for a TCB Signing chain, the Root CA CRL.
+   */
+  readonly crls?: readonly (CrlInput | null | undefined)[];
+  /** Skip revocation checking entirely (e.g. IAS chains, for which no CRL is available offline). */
+  readonly dangerouslySkipRevocation?: boolean;
+  /** When set, the leaf's subject commonName must equal this, else `ERR_PKI_CHAIN`. */
+  readonly expectedLeafCommonName?: string;
+  /** The longest chain accepted, anchor included (default {@link MAX_CHAIN_LENGTH}). */
+  readonly maxLength?: number;
+}
+
+/** The result of a successful {@link verifyChain}. */
+export interface VerifiedChain {
+  /** The verified path, leaf first, ending with the trust anchor. */
+  readonly certificates: readonly Certificate[];
+  /** The leaf (first) certificate. */
+  readonly leaf: Certificate;
+  /** The trust anchor the path ends at. */
+  readonly anchor: Certificate;
+  /** The leaf's subject commonName. */
+  readonly leafCommonName: string | undefined;
+  /** The earliest notAfter on the path (the chain's own expiry). */
+  readonly earliestNotAfter: Date;
+  /** The CRLs that were checked, in path order (empty when revocation was skipped). */
+  readonly crls: readonly CrlSummary[];
+  /** The earliest nextUpdate of the checked CRLs, when any were checked. */
+  readonly earliestCrlNextUpdate: Date | undefined;
+}
+
+function fail(
+  code: 'ERR_PKI_CHAIN' | 'ERR_PKI_SIGNATURE' | 'ERR_PKI_UNTRUSTED_ROOT' | 'ERR_PKI_CA_CONSTRAINTS',
+  message: string,
+): never {
+  throw new VerificationError(code, message);
+}
+
+function label(e: CertEntry): string {
+  return `"${e.subjectCommonName ?? e.sha256.slice(0, 16)}"`;
+}
+
+function chainEntries(chain: ChainInput): CertEntry[] {
+  if (typeof chain === 'string') return decodePemBlocks(chain, 'CERTIFICATE').map((d) => certificateEntry(d));
+  if (chain instanceof Uint8Array) return [certificateEntry(chain)];
+  if (!Array.isArray(chain))
+    throw new TypeError('chain must be PEM text, DER bytes or an array of certificates');
+  return (chain as readonly CertificateInput[]).map((c) => certificateEntry(c));
+}
+
+function anchorEntries(anchors: TrustAnchors): CertEntry[] {
+  if (typeof anchors === 'string')
+    return decodePemBlocks(anchors, 'CERTIFICATE').map((d) => certificateEntry(d));
+  if (Array.isArray(anchors))
+    return (anchors as readonly CertificateInput[]).flatMap((a) => anchorEntries(a));
+  if (anchors instanceof Uint8Array || anchors instanceof X509Certificate || typeof anchors === 'object')
+    return [certificateEntry(anchors as CertificateInput)];
+  throw new TypeError('trustAnchors must be certificates, DER bytes or PEM text');
+}
+
+/** Extensions attestkit processes; any other extension marked critical rejects the certificate. */
+const PROCESSED_EXTENSIONS = new Set<string>([
+  OID.BASIC_CONSTRAINTS,
+  OID.KEY_USAGE,
+  OID.SUBJECT_KEY_IDENTIFIER,
+  OID.AUTHORITY_KEY_IDENTIFIER,
+  OID.CRL_DISTRIBUTION_POINTS,
+]);
+
+/**
+ * Finds the trust anchor the chain ends at and returns the path (leaf first, anchor last).
+ * A self-issued last certificate must be an anchor (same DER, or same subject and key); otherwise
+ * the last certificate's issuer must be an anchor whose key verifies its signature.
+ */
+function anchorPath(entries: CertEntry[], anchors: CertEntry[]): CertEntry[] {
+  const last = entries[entries.length - 1]!;
+  if (bytesEq(last.issuerDer, last.subjectDer)) {
+    const anchor =
+      anchors.find((a) => a.sha256 === last.sha256) ??
+      anchors.find((a) => bytesEq(a.subjectDer, last.subjectDer) && bytesEq(a.spki, last.spki));
+    if (anchor === undefined)
+      fail('ERR_PKI_UNTRUSTED_ROOT', `root ${label(last)} in the chain is not a trust anchor`);
+    if (!entrySignedBy(last, anchor))
+      fail(
+        'ERR_PKI_UNTRUSTED_ROOT',
+        `root ${label(last)} in the chain is not signed by the trust anchor's key`,
+      );
+    return [...entries.slice(0, -1), anchor];
+  }
+  const named = anchors.filter((a) => bytesEq(a.subjectDer, last.issuerDer));
+  if (named.length === 0)
+    fail(
+      'ERR_PKI_UNTRUSTED_ROOT',
+      `${label(last)} is issued by "${last.issuerCommonName ?? '?'}", which is not a trust anchor`,
+    );
+  const anchor = named.find((a) => entrySignedBy(last, a));
+  if (anchor === undefined)
+    fail(
+      'ERR_PKI_UNTRUSTED_ROOT',
+      `${label(last)} is not signed by the trust anchor "${last.issuerCommonName ?? '?'}"`,
+    );
+  return [...entries, anchor];
+}
+
+/**
+ * Verifies a certificate chain at `options.now` (RFC 5280 §6.1 and §6.3; DCAP-VERIFICATION.md §1.2
+ * step B). In order:
+ *
+ * 1. shape: 1..maxLength certificates, no duplicates, self-issued only at the end → `ERR_PKI_CHAIN`;
+ * 2. trust anchor: a self-issued last certificate must BE an anchor (same DER, or same subject and
+ *    public key, and its signature verifies under the anchor key); otherwise the last certificate
+ *    must be signed by an anchor → `ERR_PKI_UNTRUSTED_ROOT`;
+ * 3. each certificate's issuer Name equals the next one's subject (`ERR_PKI_CHAIN`) and its
+ *    signature verifies under the next one's key (`ERR_PKI_SIGNATURE`);
+ * 4. X.509 v3, no unprocessed critical extension (`ERR_PKI_CHAIN` / `ERR_PKI_CA_CONSTRAINTS`);
+ * 5. `expectedLeafCommonName`, when given → `ERR_PKI_CHAIN`;
+ * 6. every certificate, anchor included, valid at `now` (`ERR_PKI_CERT_NOT_YET_VALID` /
+ *    `ERR_PKI_CERT_EXPIRED`; both bounds inclusive, RFC 5280 §4.1.2.5);
+ * 7. issuers: basicConstraints cA, keyUsage keyCertSign, pathLenConstraint; leaf: keyUsage
+ *    digitalSignature, as Intel issues them → `ERR_PKI_CA_CONSTRAINTS`;
+ * 8. revocation (unless `dangerouslySkipRevocation`): every certificate below the anchor is checked
+ *    against a verified CRL of its issuer (`verifyCrl` errors; `ERR_PKI_CRL_MISSING` when none is
+ *    given), the anchor against its own CRL → `ERR_PKI_REVOKED`.
+ */
+export function verifyChain(chain: ChainInput, options: VerifyChainOptions): VerifiedChain {
+  const { now } = options;
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw new TypeError('options.now must be a valid Date');
+  const t = now.getTime();
+  const maxLength = options.maxLength ?? MAX_CHAIN_LENGTH;
+
+  // 1. Shape.
+  const entries = chainEntries(chain);
+  if (entries.length === 0) fail('ERR_PKI_CHAIN', 'empty certificate chain');
+  if (entries.length > maxLength)
+    fail('ERR_PKI_CHAIN', `chain of ${entries.length} certificates exceeds ${maxLength}`);
+  const seen = new Set<string>();
+  for (const [i, e] of entries.entries()) {
+    if (seen.has(e.sha256)) fail('ERR_PKI_CHAIN', `certificate ${label(e)} appears twice in the chain`);
+    seen.add(e.sha256);
+    if (i < entries.length - 1 && bytesEq(e.issuerDer, e.subjectDer))
+      fail('ERR_PKI_CHAIN', `self-issued certificate ${label(e)} is not at the end of the chain`);
+  }
+  const anchors = anchorEntries(options.trustAnchors);
+  if (anchors.length === 0) fail('ERR_PKI_UNTRUSTED_ROOT', 'no trust anchors were given');
+
+  // 2. Trust anchor.
+  const path = anchorPath(entries, anchors);
+  if (path.length > maxLength)
+    fail('ERR_PKI_CHAIN', `path of ${path.length} certificates exceeds ${maxLength}`);
+
+  // 3. Name chaining and signatures (RFC 5280 §6.1.3 (a)(1), (a)(4)).
+  for (let i = 0; i + 1 < path.length; i++) {
+    const child = path[i]!;
+    const parent = path[i + 1]!;
+    if (!bytesEq(child.issuerDer, parent.subjectDer))
+      fail(
+        'ERR_PKI_CHAIN',
+        `${label(child)} is issued by "${child.issuerCommonName ?? '?'}", not by ${label(parent)}`,
+      );
+    if (
+      child.authorityKeyIdentifier !== undefined &&
+      parent.subjectKeyIdentifier !== undefined &&
+      child.authorityKeyIdentifier !== parent.subjectKeyIdentifier
+    )
+      fail('ERR_PKI_CHAIN', `${label(child)}: authority key identifier does not match ${label(parent)}`);
+    if (!entrySignedBy(child, parent))
+      fail('ERR_PKI_SIGNATURE', `${label(child)}: signature does not verify under ${label(parent)}`);
+  }
+
+  // 4. Version and critical extensions (RFC 5280 §4.2: unrecognised critical extensions reject).
+  for (const e of path) {
+    if (e.version !== 3) fail('ERR_PKI_CHAIN', `${label(e)} is X.509 v${e.version}, expected v3`);
+    for (const x of e.extensions)
+      if (x.critical && !PROCESSED_EXTENSIONS.has(x.oid))
+        fail('ERR_PKI_CA_CONSTRAINTS', `${label(e)} has an unsupported critical extension ${x.oid}`);
+  }
+
+  // 5. The leaf's role.
+  const leaf = path[0]!;
+  if (
+    options.expectedLeafCommonName !== undefined &&
+    leaf.subjectCommonName !== options.expectedLeafCommonName
+  )
+    fail('ERR_PKI_CHAIN', `leaf is ${label(leaf)}, expected "${options.expectedLeafCommonName}"`);
+
+  // 6. Validity at now (RFC 5280 §6.1.3 (a)(2); DCAP-VERIFICATION.md §2.3).
+  for (const e of path) {
+    if (t < e.notBefore)
+      throw new VerificationError(
+        'ERR_PKI_CERT_NOT_YET_VALID',
+        `${label(e)} is not valid before ${new Date(e.notBefore).toISOString()} (now ${now.toISOString()})`,
+      );
+    if (t > e.notAfter)
+      throw new VerificationError(
+        'ERR_PKI_CERT_EXPIRED',
+        `${label(e)} expired at ${new Date(e.notAfter).toISOString()} (now ${now.toISOString()})`,
+      );
+  }
+
+  // 7. CA constraints (RFC 5280 §6.1.4 (k), (l), (m), (n)) and the leaf's key usage.
+  for (let i = 1; i < path.length; i++) {
+    const ca = path[i]!;
+    const bc = ca.basicConstraints;
+    if (bc === undefined || !bc.cA)
+      fail('ERR_PKI_CA_CONSTRAINTS', `issuer ${label(ca)} is not a CA (basicConstraints)`);
+    if (ca.keyUsage === undefined || !ca.keyUsage.includes('keyCertSign'))
+      fail('ERR_PKI_CA_CONSTRAINTS', `issuer ${label(ca)} may not sign certificates (keyUsage keyCertSign)`);
+    // Intermediates between this CA and the leaf, not counting self-issued ones.
+    const below = path.slice(1, i).filter((e) => !bytesEq(e.issuerDer, e.subjectDer)).length;
+    if (bc.pathLenConstraint !== undefined && below > bc.pathLenConstraint)
+      fail(
+        'ERR_PKI_CA_CONSTRAINTS',
+        `issuer ${label(ca)} allows ${bc.pathLenConstraint} intermediate(s), found ${below}`,
+      );
+  }
+  if (leaf.keyUsage === undefined || !leaf.keyUsage.includes('digitalSignature'))
+    fail('ERR_PKI_CA_CONSTRAINTS', `leaf ${label(leaf)} may not sign data (keyUsage digitalSignature)`);
+
+  // 8. Revocation (RFC 5280 §6.3; DCAP-VERIFICATION.md §1.2 step B).
+  const usedCrls: CrlSummary[] = [];
+  if (options.dangerouslySkipRevocation !== true) {
+    const states: CrlEntryState[] = [];
+    for (const c of options.crls ?? []) if (!isMissingCrl(c)) states.push(crlState(c));
+    const checked = new Set<CrlEntryState>();
+    for (let i = 0; i < path.length; i++) {
+      const subject = path[i]!;
+      const issuer = i + 1 < path.length ? path[i + 1]! : subject;
+      const isAnchor = i === path.length - 1;
+      const mine = states.filter((s) => bytesEq(s.issuerDer, issuer.subjectDer));
+      if (mine.length === 0) {
+        if (isAnchor) continue; // The anchor's own CRL is applied when given (it is required for what it issued).
+        throw new VerificationError(
+          'ERR_PKI_CRL_MISSING',
+          `no CRL from ${label(issuer)} was supplied to check ${label(subject)}`,
+          {
+            hint: 'Supply the CRL of every issuing CA (Root CA CRL and PCK CRL); a missing CRL is never treated as valid.',
+          },
+        );
+      }
+      for (const s of mine) {
+        if (!checked.has(s)) {
+          verifyCrlState(s, issuer, now, `CRL of ${label(issuer)}`);
+          checked.add(s);
+          usedCrls.push(crlSummary(s));
+        }
+        if (s.serials.has(subject.serialNumber))
+          throw new VerificationError(
+            'ERR_PKI_REVOKED',
+            `${label(subject)} (serial ${subject.serialNumber}) is revoked by the CRL of ${label(issuer)}`,
+          );
+      }
+    }
+  }
+
+  const certificates = Object.freeze(path.map((e) => publicCertificate(e)));
+  return Object.freeze({
+    certificates,
+    leaf: certificates[0]!,
+    anchor: certificates[certificates.length - 1]!,
+    leafCommonName: leaf.subjectCommonName,
+    earliestNotAfter: new Date(Math.min(...path.map((e) => e.notAfter))),
+    crls: Object.freeze(usedCrls),
+    earliestCrlNextUpdate:
+      usedCrls.length === 0 ? undefined : new Date(Math.min(...usedCrls.map((c) => c.nextUpdate.getTime()))),
+  });
+}
+
+/** Options of {@link verifyPckChain} and {@link verifyTcbSigningChain}. */
+export interface VerifyIntelChainOptions {
+  /** The verification time. */
+  readonly now: Date;
+  /** The trusted roots (the Intel SGX Root CA, or a synthetic root in tests and simulations). */
+  readonly trustAnchors: TrustAnchors;
+  /** The Root CA CRL, plus the PCK CRL for PCK chains. Required: missing ones are `ERR_PKI_CRL_MISSING`. */
+  readonly crls: readonly (CrlInput | null | undefined)[];
+}
+
+/** A verified PCK chain, with the kind of CA that issued the leaf. */
+export interface VerifiedPckChain extends VerifiedChain {
+  /** `platform` (PCK Platform CA) or `processor` (PCK Processor CA), as PCS's `ca` parameter names them. */
+  readonly caType: 'platform' | 'processor';
+}
+
+/**
+ * Verifies a PCK certificate chain (DCAP-VERIFICATION.md §1.2 step B): leaf
+ * "Intel SGX PCK Certificate" ← "Intel SGX PCK Platform CA" or "… Processor CA" ← trust anchor,
+ * with the Root CA CRL and the PCK CRL both required. A chain of another shape is `ERR_PKI_CHAIN`.
+ */
+export function verifyPckChain(chain: ChainInput, options: VerifyIntelChainOptions): VerifiedPckChain {
+  const v = verifyChain(chain, {
+    now: options.now,
+    trustAnchors: options.trustAnchors,
+    crls: options.crls,
+    expectedLeafCommonName: INTEL_PCK_CERT_CN,
+  });
+  if (v.certificates.length !== 3)
+    fail(
+      'ERR_PKI_CHAIN',
+      `a PCK chain is leaf, PCK CA and root; this path has ${v.certificates.length} certificates`,
+    );
+  const caCn = v.certificates[1]!.subjectCommonName;
+  let caType: 'platform' | 'processor';
+  if (caCn === INTEL_PCK_PLATFORM_CA_CN) caType = 'platform';
+  else if (caCn === INTEL_PCK_PROCESSOR_CA_CN) caType = 'processor';
+  else
+    return fail(
+      'ERR_PKI_CHAIN',
+      `the PCK leaf is issued by "${caCn ?? '?'}", not by a PCK Platform or Processor CA`,
+    );
+  return Object.freeze({ ...v, caType });
+}
+
+/**
+ * Verifies the issuer chain of TCB Info and QE Identity (DCAP-VERIFICATION.md §1.2 steps D, E):
+ * leaf "Intel SGX TCB Signing" ← trust anchor, with the Root CA CRL required. Any other leaf (for
+ * example the PCK Platform CA of oasis-core's `…_certs_bad.pem`) is rejected.
+ */
+export function verifyTcbSigningChain(chain: ChainInput, options: VerifyIntelChainOptions): VerifiedChain {
+  const v = verifyChain(chain, {
+    now: options.now,
+    trustAnchors: options.trustAnchors,
+    crls: options.crls,
+    expectedLeafCommonName: INTEL_TCB_SIGNING_CN,
+  });
+  if (v.certificates.length !== 2)
+    fail(
+      'ERR_PKI_CHAIN',
+      `a TCB Signing chain is signing certificate and root; this path has ${v.certificates.length}`,
+    );
+  return v;
+}
