@@ -1,0 +1,295 @@
+/**
+ * The simulated enclave: the RA core of `core.ts` with a simulated quoting enclave, hosted in ONE
+ * `worker_thread` per Application (so keys live in another V8 isolate than the host's code), with
+ * one RA context per session. An in-process variant shares the same code for unit tests.
+ *
+ * No SGX is involved: anyone with access to the process can read its keys. It exists to develop and
+ * test against, and its quotes verify only against the simulated PKI (DCAP) or an IAS mock (EPID).
+ *
+ * @module
+ */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { ConfigError, ProtocolError } from '../errors.ts';
+import type { SimulatedPlatform } from '../sim/platform.ts';
+import { LocalEnclave } from './local.ts';
+import {
+  buildSimulatedCore,
+  deserializeError,
+  type SimulatedEnclaveConfig,
+  type SimulatedEnclaveInfo,
+  type WorkerMessage,
+  type WorkerOp,
+  type WorkerRequest,
+} from './sim-host.ts';
+import type { Enclave, EnclaveSession, SimulatedIdentity, WarnFn } from './types.ts';
+
+/** Options of {@link SimulatedEnclave.create}. */
+export interface SimulatedEnclaveOptions {
+  /** The pinned service-provider public key, `sgx_ec256_public_t` (64 bytes, little-endian). */
+  readonly spPublicKey: Uint8Array;
+  /** `'epid'`: simulated v2 quotes for an IAS mock; `'dcap'`: v3 quotes from a simulated platform. */
+  readonly mode: 'epid' | 'dcap';
+  /** The enclave's identity (defaults: not debug, fixed simulated MRENCLAVE/MRSIGNER). */
+  readonly identity?: SimulatedIdentity;
+  /** EPID mode: the simulated group id (4 bytes LE) and group key (PKCS#8 PEM; fresh when absent). */
+  readonly epid?: { readonly groupId?: Uint8Array; readonly groupKeyPem?: string };
+  /** DCAP mode: the simulated platform object, or the directory it was saved to. */
+  readonly dcap?: { readonly platform?: SimulatedPlatform; readonly platformDir?: string };
+  /** The extended EPID group id for msg0 (default 0). */
+  readonly extendedGroupId?: number;
+  /** Cap on concurrently open sessions. */
+  readonly maxSessions?: number;
+  /** Warnings (e.g. a generated EPID group key). Default: none. */
+  readonly warn?: WarnFn;
+  /** Run in this thread instead of a worker (unit tests). Default false. */
+  readonly inProcess?: boolean;
+}
+
+function toConfig(options: SimulatedEnclaveOptions): SimulatedEnclaveConfig {
+  if (!(options.spPublicKey instanceof Uint8Array)) throw new TypeError('spPublicKey must be a Uint8Array');
+  const dcap = options.dcap;
+  return {
+    spPublicKey: options.spPublicKey,
+    mode: options.mode,
+    ...(options.identity === undefined ? {} : { identity: options.identity }),
+    ...(options.epid === undefined ? {} : { epid: options.epid }),
+    ...(dcap === undefined
+      ? {}
+      : {
+          dcap: {
+            ...(dcap.platform === undefined ? {} : { platformConfig: dcap.platform.config }),
+            ...(dcap.platformDir === undefined ? {} : { platformDir: dcap.platformDir }),
+          },
+        }),
+    ...(options.extendedGroupId === undefined ? {} : { extendedGroupId: options.extendedGroupId }),
+    ...(options.maxSessions === undefined ? {} : { maxSessions: options.maxSessions }),
+  };
+}
+
+/**
+ * The worker script next to this module, with this module's own extension: `.js` from `dist/`,
+ * `.ts` when the sources run under tsx.
+ */
+function workerUrl(): URL {
+  const ext = extname(fileURLToPath(import.meta.url));
+  return new URL(`./sim-worker${ext}`, import.meta.url);
+}
+
+/**
+ * The worker's entry: a one-line script that imports the worker module. When the sources run under
+ * tsx, Node 20 does not apply the `--import tsx` loader inside workers, so the script registers tsx's
+ * loader first (resolved from here; tsx is a dev dependency and never needed from `dist/`).
+ */
+function workerSource(): string {
+  const url = workerUrl();
+  const main = `import(${JSON.stringify(url.href)})`;
+  if (!url.pathname.endsWith('.ts')) return `${main};`;
+  let api: string;
+  try {
+    api = import.meta.resolve('tsx/esm/api');
+  } catch {
+    return `${main};`;
+  }
+  return `import(${JSON.stringify(api)}).then((m) => m.register()).then(() => ${main});`;
+}
+
+interface Pending {
+  readonly resolve: (value: Uint8Array | number | null | undefined) => void;
+  readonly reject: (error: Error) => void;
+}
+
+class WorkerSession implements EnclaveSession {
+  readonly id: number;
+  readonly #host: SimulatedEnclave;
+
+  constructor(host: SimulatedEnclave, id: number) {
+    this.#host = host;
+    this.id = id;
+  }
+
+  async msg1(): Promise<Uint8Array> {
+    return (await this.#host.request('msg1', this.id)) as Uint8Array;
+  }
+
+  async processMsg2(msg2: Uint8Array): Promise<Uint8Array> {
+    if (!(msg2 instanceof Uint8Array)) throw new TypeError('msg2 must be a Uint8Array');
+    return (await this.#host.request('msg2', this.id, msg2)) as Uint8Array;
+  }
+
+  async verifyAttestationResult(attestationResult: Uint8Array): Promise<void> {
+    if (!(attestationResult instanceof Uint8Array))
+      throw new TypeError('attestation result must be a Uint8Array');
+    await this.#host.request('verifyResult', this.id, attestationResult);
+  }
+
+  async decryptSecret(): Promise<Uint8Array> {
+    return (await this.#host.request('decrypt', this.id)) as Uint8Array;
+  }
+
+  async close(): Promise<void> {
+    if (this.#host.closed) return;
+    await this.#host.request('closeSession', this.id);
+  }
+}
+
+/**
+ * The simulated enclave (see the module comment). Create it with {@link SimulatedEnclave.create};
+ * call {@link SimulatedEnclave.close} to stop the worker.
+ */
+export class SimulatedEnclave implements Enclave {
+  /** Always `'simulated'`. */
+  readonly kind: 'simulated' = 'simulated';
+  /** What the enclave reports about itself (quote kind; EPID group public key and id). */
+  readonly info: SimulatedEnclaveInfo;
+  readonly #extendedGroupId: number;
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  #nextRequest = 1;
+  #closed = false;
+  #exitError: Error | undefined;
+
+  private constructor(worker: Worker, info: SimulatedEnclaveInfo, extendedGroupId: number) {
+    this.#worker = worker;
+    this.info = info;
+    this.#extendedGroupId = extendedGroupId;
+  }
+
+  /**
+   * Starts the worker and builds the enclave in it (or, with `inProcess`, returns the same core in
+   * this thread). Throws `ConfigError` for unusable options (e.g. DCAP without a platform).
+   */
+  static async create(
+    options: SimulatedEnclaveOptions,
+  ): Promise<Enclave & { readonly info: SimulatedEnclaveInfo }> {
+    const config = toConfig(options);
+    const warn = options.warn ?? (() => {});
+    if (options.inProcess === true) {
+      const { core, info } = await buildSimulatedCore(config, warn);
+      return Object.assign(new LocalEnclave({ kind: 'simulated', core }), { info });
+    }
+    const worker = new Worker(workerSource(), { eval: true, workerData: config });
+    const info = await new Promise<SimulatedEnclaveInfo>((resolve, reject) => {
+      const onMessage = (msg: WorkerMessage): void => {
+        if (msg.kind === 'warn') warn(msg.message);
+        else if (msg.kind === 'ready') {
+          cleanup();
+          resolve(msg.info);
+        } else if (msg.kind === 'init-error') {
+          cleanup();
+          void worker.terminate();
+          reject(deserializeError(msg.error));
+        }
+      };
+      const onError = (e: Error): void => {
+        cleanup();
+        reject(
+          new ConfigError('ERR_CONFIG_UNSUPPORTED', `the simulated enclave worker failed: ${e.message}`, {
+            cause: e,
+          }),
+        );
+      };
+      const onExit = (code: number): void => {
+        cleanup();
+        reject(
+          new ConfigError('ERR_CONFIG_UNSUPPORTED', `the simulated enclave worker exited (code ${code})`),
+        );
+      };
+      const cleanup = (): void => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+    const enclave = new SimulatedEnclave(worker, info, config.extendedGroupId ?? 0);
+    enclave.#attach(warn);
+    return enclave;
+  }
+
+  #attach(warn: WarnFn): void {
+    const w = this.#worker;
+    w.on('message', (msg: WorkerMessage) => {
+      if (msg.kind === 'warn') {
+        warn(msg.message);
+        return;
+      }
+      if (msg.kind !== 'result' && msg.kind !== 'error') return;
+      const p = this.#pending.get(msg.id);
+      if (p === undefined) return;
+      this.#pending.delete(msg.id);
+      this.#refresh();
+      if (msg.kind === 'result') p.resolve(msg.value);
+      else p.reject(deserializeError(msg.error));
+    });
+    const fail = (e: Error): void => {
+      this.#exitError = e;
+      this.#closed = true;
+      for (const p of this.#pending.values()) p.reject(e);
+      this.#pending.clear();
+    };
+    w.on('error', (e) =>
+      fail(new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', `enclave worker failed: ${e.message}`)),
+    );
+    w.on('exit', (code) =>
+      fail(new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', `enclave worker exited (code ${code})`)),
+    );
+    // An idle enclave does not keep the process alive; a pending request does.
+    this.#refresh();
+  }
+
+  #refresh(): void {
+    if (this.#pending.size > 0) this.#worker.ref();
+    else this.#worker.unref();
+  }
+
+  /** True once {@link SimulatedEnclave.close} ran or the worker died. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** @internal Sends one request to the worker. */
+  request(
+    op: WorkerOp,
+    session?: number,
+    data?: Uint8Array,
+  ): Promise<Uint8Array | number | null | undefined> {
+    if (this.#closed) {
+      return Promise.reject(
+        this.#exitError ?? new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', 'the simulated enclave is closed'),
+      );
+    }
+    const id = this.#nextRequest++;
+    const req: WorkerRequest = {
+      id,
+      op,
+      ...(session === undefined ? {} : { session }),
+      ...(data === undefined ? {} : { data }),
+    };
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#refresh();
+      this.#worker.postMessage(req);
+    });
+  }
+
+  async extendedGroupId(): Promise<number> {
+    return this.#extendedGroupId;
+  }
+
+  async openSession(): Promise<EnclaveSession> {
+    const id = (await this.request('open')) as number;
+    return new WorkerSession(this, id);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Zero-fill every context first; a worker that already died has nothing left to clear.
+    await this.request('closeAll').catch(() => undefined);
+    this.#closed = true;
+    await this.#worker.terminate();
+  }
+}
