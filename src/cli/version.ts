@@ -1,0 +1,20 @@
+/**
+ * The package version, read once from package.json (two levels up from both `src/cli` and
+ * `dist/cli`).
+ *
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+
+let cached: string | undefined;
+
+/** The package version, read from package.json. */
+export function packageVersion(): string {
+  if (cached === undefined) {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    cached = pkg.version;
+  }
+  return cached;
+}
