@@ -15,6 +15,16 @@ export {
 } from './channel.ts';
 export { connectFrameChannel, type FrameClientOptions, runClientSession } from './client.ts';
 export {
+  type ApplicationServer,
+  type ApplicationServerOptions,
+  type AppSessionReport,
+  type RaMessageInfo,
+  runServiceProvider,
+  type ServiceProviderRun,
+  type ServiceProviderRunOptions,
+  startApplicationServer,
+} from './ra-session.ts';
+export {
   DEFAULT_MAX_CONNECTIONS,
   type FrameServer,
   type FrameServerOptions,
