@@ -8,16 +8,15 @@
  *
  * @module
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { ConfigError, ProtocolError } from '../errors.ts';
+import { signSimEpidQuote } from '../sim/ias-mock.ts';
 import { EPID_QUOTE_BODY_SIZE, encodeQuoteV2 } from '../wire/quote.ts';
 import { type ResolvedIdentity, resolveIdentity, simulatedReportBody } from './identity.ts';
 import type { QuoteProvider, QuoteRequest, SimulatedIdentity, WarnFn } from './types.ts';
 
-/** `signature_len` of an EPID quote without SigRL entries (§5.3). */
-export const SIM_EPID_SIGNATURE_LEN = 680;
-/** Total size of the simulated EPID quote: 436 + 680 = 1116 bytes (§5.3). */
-export const SIM_EPID_QUOTE_SIZE = 1116;
+/** `signature_len` of an EPID quote without SigRL entries (680, §5.3); the size of the simulated EPID quote (1116). */
+export { SIM_EPID_QUOTE_SIZE, SIM_EPID_SIGNATURE_SIZE as SIM_EPID_SIGNATURE_LEN } from '../sim/ias-mock.ts';
 /** The default simulated EPID group id, 0x00000B37, as the 4 little-endian bytes msg1 carries. */
 export const SIM_EPID_GROUP_ID: Uint8Array = Uint8Array.of(0x37, 0x0b, 0x00, 0x00);
 /** The SigRL header the SDK requires: protocol_version 0x0002, epid_identifier 0x000E (§5.3). */
@@ -108,8 +107,8 @@ export class SimulatedEpidQuoteProvider implements QuoteProvider {
     const linkable = request.quoteType !== 0; // §5.2: the SDK maps 0 to unlinkable, anything else to linkable
     const basename = new Uint8Array(32);
     basename.set(request.spid.subarray(0, 16)); // SPID ‖ 0^16, as in Intel's sample quote
-    const signature = new Uint8Array(SIM_EPID_SIGNATURE_LEN);
-    const unsigned = encodeQuoteV2({
+    // The signed 432 bytes; signSimEpidQuote appends signature_len and the signature field.
+    const quoteBody = encodeQuoteV2({
       signType: linkable ? SIGN_TYPE_LINKABLE : SIGN_TYPE_UNLINKABLE,
       epidGroupId: this.#groupId,
       qeSvn: this.#qeSvn,
@@ -117,13 +116,8 @@ export class SimulatedEpidQuoteProvider implements QuoteProvider {
       xeid: 0,
       basename,
       body: simulatedReportBody(this.#identity, request.reportData),
-      signature,
-    });
-    const sig = sign('sha256', unsigned.subarray(0, EPID_QUOTE_BODY_SIZE), {
-      key: this.#groupKey,
-      dsaEncoding: 'ieee-p1363',
-    });
-    unsigned.set(sig, EPID_QUOTE_BODY_SIZE + 4);
-    return unsigned;
+      signature: new Uint8Array(0),
+    }).subarray(0, EPID_QUOTE_BODY_SIZE);
+    return signSimEpidQuote(quoteBody, this.#groupKey);
   }
 }

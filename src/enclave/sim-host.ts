@@ -32,7 +32,7 @@ export interface SimulatedEnclaveConfig {
   readonly mode: 'epid' | 'dcap';
   /** The enclave's identity (defaults: not debug, fixed simulated MRENCLAVE/MRSIGNER). */
   readonly identity?: SimulatedIdentity;
-  /** EPID mode: the simulated group id (4 bytes little-endian) and group key (PKCS#8 PEM). */
+  /** EPID mode: the simulated group id (4 bytes little-endian) and group key (PKCS#8 PEM; fresh when absent). */
   readonly epid?: { readonly groupId?: Uint8Array; readonly groupKeyPem?: string };
   /** DCAP mode: the simulated platform, as its config (`platform.config`) or a saved directory. */
   readonly dcap?: { readonly platformConfig?: SimulatedPlatformConfig; readonly platformDir?: string };

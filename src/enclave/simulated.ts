@@ -23,24 +23,15 @@ import {
   type WorkerOp,
   type WorkerRequest,
 } from './sim-host.ts';
-import type { Enclave, EnclaveSession, SimulatedIdentity, WarnFn } from './types.ts';
+import type { Enclave, EnclaveSession, WarnFn } from './types.ts';
 
-/** Options of {@link SimulatedEnclave.create}. */
-export interface SimulatedEnclaveOptions {
-  /** The pinned service-provider public key, `sgx_ec256_public_t` (64 bytes, little-endian). */
-  readonly spPublicKey: Uint8Array;
-  /** `'epid'`: simulated v2 quotes for an IAS mock; `'dcap'`: v3 quotes from a simulated platform. */
-  readonly mode: 'epid' | 'dcap';
-  /** The enclave's identity (defaults: not debug, fixed simulated MRENCLAVE/MRSIGNER). */
-  readonly identity?: SimulatedIdentity;
-  /** EPID mode: the simulated group id (4 bytes LE) and group key (PKCS#8 PEM; fresh when absent). */
-  readonly epid?: { readonly groupId?: Uint8Array; readonly groupKeyPem?: string };
+/**
+ * Options of {@link SimulatedEnclave.create}: those of the worker's {@link SimulatedEnclaveConfig},
+ * with the simulated platform as an object, plus host-side settings.
+ */
+export interface SimulatedEnclaveOptions extends Omit<SimulatedEnclaveConfig, 'dcap'> {
   /** DCAP mode: the simulated platform object, or the directory it was saved to. */
   readonly dcap?: { readonly platform?: SimulatedPlatform; readonly platformDir?: string };
-  /** The extended EPID group id for msg0 (default 0). */
-  readonly extendedGroupId?: number;
-  /** Cap on concurrently open sessions. */
-  readonly maxSessions?: number;
   /** Warnings (e.g. a generated EPID group key). Default: none. */
   readonly warn?: WarnFn;
   /** Run in this thread instead of a worker (unit tests). Default false. */

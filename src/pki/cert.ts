@@ -16,7 +16,7 @@ import {
   X509Certificate,
 } from 'node:crypto';
 import { CryptoError, ParseError } from '../errors.ts';
-import { toHex } from '../wire/hex.ts';
+import { bytesEqual, toHex } from '../wire/hex.ts';
 import { DER_TAG, type DerReader, parseDer } from './der.ts';
 import { decodePemBlocks } from './pem.ts';
 
@@ -147,17 +147,32 @@ export interface Certificate {
 /** What the PKI functions accept as a certificate: parsed, node's object, DER, or PEM text of one certificate. */
 export type CertificateInput = Certificate | X509Certificate | Uint8Array | string;
 
-/** Internal, cached state of one certificate. Private copies; never handed out. */
-interface CertEntry {
-  readonly der: Uint8Array;
-  readonly sha256: string;
-  readonly tbs: Uint8Array;
-  readonly signature: Uint8Array;
-  readonly tbsSignatureAlgorithm: Uint8Array;
+/** The outer signature of a signed structure: its AlgorithmIdentifier (DER and OID) and its value. */
+export interface SignatureTrailer {
+  /** The outer `signatureAlgorithm`, DER (compared with the one inside the signed part). */
   readonly outerSignatureAlgorithm: Uint8Array;
+  /** Its OID. */
+  readonly signatureAlgorithm: string;
+  /** The `signatureValue` BIT STRING's octets. */
+  readonly signature: Uint8Array;
+}
+
+/** @internal A parsed certificate or CRL, as far as checking its signature goes (RFC 5280 §4.1, §5.1). */
+export interface SignedEntry extends SignatureTrailer {
+  /** The whole structure, DER. */
+  readonly der: Uint8Array;
+  /** SHA-256 of the DER, hex. */
+  readonly sha256: string;
+  /** The signed part (tbsCertificate or tbsCertList), DER. */
+  readonly tbs: Uint8Array;
+  /** The AlgorithmIdentifier inside the signed part, DER. */
+  readonly tbsSignatureAlgorithm: Uint8Array;
+}
+
+/** Internal, cached state of one certificate. Private copies; never handed out. */
+interface CertEntry extends SignedEntry {
   readonly version: number;
   readonly serialNumber: string;
-  readonly signatureAlgorithm: string;
   readonly issuerDer: Uint8Array;
   readonly subjectDer: Uint8Array;
   readonly issuerCommonName: string | undefined;
@@ -201,8 +216,8 @@ export interface PkiCacheLimits {
 
 /**
  * Sets the sizes of the certificate-parse and signature caches (0 disables one) and empties them.
- * Benchmarks that must not profit from "platform seen before" caching set `signatures: 0` and pass
- * the CA and root as parsed {@link Certificate}s.
+ * The signature cache never holds the leaf of a verified chain (a PCK certificate): `verifyChain`
+ * checks the leaf's signature on every call unless given a cache for it (DESIGN.md "Performance targets").
  */
 export function setPkiCacheLimits(next: PkiCacheLimits): void {
   for (const v of [next.certificates, next.signatures])
@@ -250,6 +265,20 @@ export function algorithmIdentifierContents(a: DerReader): string {
   const oid = a.oid('algorithm');
   if (!a.atEnd) a.skip('parameters');
   return oid;
+}
+
+/**
+ * @internal Reads `signatureAlgorithm, signatureValue`, what follows the signed part of a
+ * certificate (RFC 5280 §4.1.1.2, §4.1.1.3) and of a CRL (§5.1.1.2, §5.1.1.3).
+ */
+export function readSignatureTrailer(r: DerReader): SignatureTrailer {
+  const { raw: outerSignatureAlgorithm, value: signatureAlgorithm } = r.capture(
+    DER_TAG.SEQUENCE,
+    'signatureAlgorithm',
+    algorithmIdentifierContents,
+    true,
+  );
+  return { outerSignatureAlgorithm, signatureAlgorithm, signature: r.bitStringOctets('signatureValue') };
 }
 
 /** Parses an AlgorithmIdentifier (RFC 5280 §4.1.1.2) and returns its OID; parameters are checked for encoding only. */
@@ -480,14 +509,7 @@ function parseEntry(der: Uint8Array, sha256: string): CertEntry {
     top.sequence('', (c) => {
       // RFC 5280 §4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
       const { raw: tbs, value: tbsFields } = c.capture(DER_TAG.SEQUENCE, 'tbsCertificate', parseTbs, true);
-      const { raw: outerSignatureAlgorithm, value: signatureAlgorithm } = c.capture(
-        DER_TAG.SEQUENCE,
-        'signatureAlgorithm',
-        algorithmIdentifierContents,
-        true,
-      );
-      const signature = c.bitStringOctets('signatureValue');
-      return { tbs, outerSignatureAlgorithm, signatureAlgorithm, signature, ...tbsFields };
+      return { tbs, ...readSignatureTrailer(c), ...tbsFields };
     }),
   );
   const publicKey = importSubjectPublicKey(fields.spki);
@@ -635,7 +657,7 @@ export function publicCertificate(e: CertEntry): Certificate {
     notBefore: new Date(e.notBefore),
     notAfter: new Date(e.notAfter),
     subjectPublicKeyInfo: e.spki.slice(),
-    selfIssued: bytesEq(e.issuerDer, e.subjectDer),
+    selfIssued: bytesEqual(e.issuerDer, e.subjectDer),
     extensions: Object.freeze(e.extensions.map((x) => Object.freeze({ ...x, value: x.value.slice() }))),
     basicConstraints: e.basicConstraints,
     keyUsage: e.keyUsage,
@@ -645,13 +667,6 @@ export function publicCertificate(e: CertEntry): Certificate {
   });
   entries.set(cert, e);
   return cert;
-}
-
-/** @internal Byte equality. */
-export function bytesEq(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**
@@ -699,6 +714,17 @@ export function verifySignature(
 }
 
 /**
+ * @internal True when the signature of a certificate or CRL verifies under `key`, its inner and
+ * outer signature algorithms being equal (RFC 5280 §4.1.1.2, §5.1.1.2).
+ */
+export function signedEntryVerifies(s: SignedEntry, key: KeyObject): boolean {
+  return (
+    bytesEqual(s.tbsSignatureAlgorithm, s.outerSignatureAlgorithm) &&
+    verifySignature(s.signatureAlgorithm, s.tbs, key, s.signature)
+  );
+}
+
+/**
  * True when `cert` carries a valid signature by `issuer`'s key. Checks that the tbsCertificate's
  * signature algorithm equals the outer one (RFC 5280 §4.1.1.2) and that the algorithm is one
  * attestkit accepts (ECDSA-SHA256/384, RSA-SHA256). Positive results are cached per
@@ -710,13 +736,48 @@ export function isSignedBy(cert: CertificateInput, issuer: CertificateInput): bo
   return entrySignedBy(c, i);
 }
 
-/** @internal Signature check of `c` under `issuer`'s key, cached when true. */
-export function entrySignedBy(c: CertEntry, issuer: CertEntry): boolean {
+/**
+ * Where a verified certificate signature may be remembered, keyed by (certificate DER hash, issuer
+ * key hash). The verifier's opt-in platform cache (`VerifierCache({ cachePlatform: true })`) is one.
+ */
+export interface SignatureResultCache {
+  /** `true` when the signature behind `key` verified before. */
+  get(key: string): true | undefined;
+  /** Remembers that the signature behind `key` verified. */
+  set(key: string, value: true): void;
+}
+
+/** The process-wide signature cache, as a {@link SignatureResultCache} (bounded by {@link setPkiCacheLimits}). */
+const sharedSignatureCache: SignatureResultCache = {
+  get: (key) => signatureCache.get(key),
+  set: (key, value) => remember(signatureCache, key, value, limits.signatures),
+};
+
+let signatureChecks = 0;
+
+/**
+ * @internal The number of certificate signature verifications actually computed (not answered by
+ * a cache) since the process started; for tests that prove a check is not cached.
+ */
+export function certificateSignatureChecks(): number {
+  return signatureChecks;
+}
+
+/**
+ * @internal Signature check of `c` under `issuer`'s key. A positive result is looked up in and
+ * remembered by `cache`: by default the process-wide one; `null` checks the signature every time
+ * (chain.ts does so for a chain's leaf, e.g. a PCK certificate, unless given a cache for it).
+ */
+export function entrySignedBy(
+  c: CertEntry,
+  issuer: CertEntry,
+  cache: SignatureResultCache | null = sharedSignatureCache,
+): boolean {
   const cacheKey = `${c.sha256}|${issuer.spkiSha256}`;
-  if (signatureCache.has(cacheKey)) return true;
-  if (!bytesEq(c.tbsSignatureAlgorithm, c.outerSignatureAlgorithm)) return false;
-  const ok = verifySignature(c.signatureAlgorithm, c.tbs, issuer.publicKey, c.signature);
-  if (ok) remember(signatureCache, cacheKey, true, limits.signatures);
+  if (cache?.get(cacheKey) === true) return true;
+  signatureChecks++;
+  const ok = signedEntryVerifies(c, issuer.publicKey);
+  if (ok) cache?.set(cacheKey, true);
   return ok;
 }
 

@@ -7,8 +7,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { VerificationError } from '../errors.ts';
+import { bytesEqual } from '../wire/hex.ts';
 import {
-  bytesEq,
   type CertEntry,
   type Certificate,
   type CertificateInput,
@@ -16,6 +16,7 @@ import {
   entrySignedBy,
   OID,
   publicCertificate,
+  type SignatureResultCache,
 } from './cert.ts';
 import {
   type CrlEntryState,
@@ -70,6 +71,13 @@ export interface VerifyChainOptions {
   readonly expectedLeafCommonName?: string;
   /** The longest chain accepted, anchor included (default {@link MAX_CHAIN_LENGTH}). */
   readonly maxLength?: number;
+  /**
+   * Where a verified signature of the LEAF may be remembered. Default: nowhere, the leaf's signature
+   * is checked on every call (for a PCK chain it is the platform's own certificate, and caches keyed
+   * on it are opt-in: DESIGN.md "Performance targets"). The signatures of the CAs and the anchor are
+   * always remembered in the process-wide pki cache.
+   */
+  readonly leafSignatureCache?: SignatureResultCache;
 }
 
 /** The result of a successful {@link verifyChain}. */
@@ -133,28 +141,35 @@ const PROCESSED_EXTENSIONS = new Set<string>([
  * A self-issued last certificate must be an anchor (same DER, or same subject and key); otherwise
  * the last certificate's issuer must be an anchor whose key verifies its signature.
  */
-function anchorPath(entries: CertEntry[], anchors: CertEntry[]): CertEntry[] {
+function anchorPath(
+  entries: CertEntry[],
+  anchors: CertEntry[],
+  leafCache: SignatureResultCache | undefined,
+): CertEntry[] {
   const last = entries[entries.length - 1]!;
-  if (bytesEq(last.issuerDer, last.subjectDer)) {
+  // A one-certificate chain's last certificate is its leaf (undefined: the shared cache).
+  const cache = entries.length === 1 ? (leafCache ?? null) : undefined;
+  const signed = (c: CertEntry, a: CertEntry) => entrySignedBy(c, a, cache);
+  if (bytesEqual(last.issuerDer, last.subjectDer)) {
     const anchor =
       anchors.find((a) => a.sha256 === last.sha256) ??
-      anchors.find((a) => bytesEq(a.subjectDer, last.subjectDer) && bytesEq(a.spki, last.spki));
+      anchors.find((a) => bytesEqual(a.subjectDer, last.subjectDer) && bytesEqual(a.spki, last.spki));
     if (anchor === undefined)
       fail('ERR_PKI_UNTRUSTED_ROOT', `root ${label(last)} in the chain is not a trust anchor`);
-    if (!entrySignedBy(last, anchor))
+    if (!signed(last, anchor))
       fail(
         'ERR_PKI_UNTRUSTED_ROOT',
         `root ${label(last)} in the chain is not signed by the trust anchor's key`,
       );
     return [...entries.slice(0, -1), anchor];
   }
-  const named = anchors.filter((a) => bytesEq(a.subjectDer, last.issuerDer));
+  const named = anchors.filter((a) => bytesEqual(a.subjectDer, last.issuerDer));
   if (named.length === 0)
     fail(
       'ERR_PKI_UNTRUSTED_ROOT',
       `${label(last)} is issued by "${last.issuerCommonName ?? '?'}", which is not a trust anchor`,
     );
-  const anchor = named.find((a) => entrySignedBy(last, a));
+  const anchor = named.find((a) => signed(last, a));
   if (anchor === undefined)
     fail(
       'ERR_PKI_UNTRUSTED_ROOT',
@@ -199,14 +214,14 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
   for (const [i, e] of entries.entries()) {
     if (seen.has(e.sha256)) fail('ERR_PKI_CHAIN', `certificate ${label(e)} appears twice in the chain`);
     seen.add(e.sha256);
-    if (i < entries.length - 1 && bytesEq(e.issuerDer, e.subjectDer))
+    if (i < entries.length - 1 && bytesEqual(e.issuerDer, e.subjectDer))
       fail('ERR_PKI_CHAIN', `self-issued certificate ${label(e)} is not at the end of the chain`);
   }
   const anchors = anchorEntries(options.trustAnchors);
   if (anchors.length === 0) fail('ERR_PKI_UNTRUSTED_ROOT', 'no trust anchors were given');
 
   // 2. Trust anchor.
-  const path = anchorPath(entries, anchors);
+  const path = anchorPath(entries, anchors, options.leafSignatureCache);
   if (path.length > maxLength)
     fail('ERR_PKI_CHAIN', `path of ${path.length} certificates exceeds ${maxLength}`);
 
@@ -214,7 +229,7 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
   for (let i = 0; i + 1 < path.length; i++) {
     const child = path[i]!;
     const parent = path[i + 1]!;
-    if (!bytesEq(child.issuerDer, parent.subjectDer))
+    if (!bytesEqual(child.issuerDer, parent.subjectDer))
       fail(
         'ERR_PKI_CHAIN',
         `${label(child)} is issued by "${child.issuerCommonName ?? '?'}", not by ${label(parent)}`,
@@ -225,7 +240,9 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
       child.authorityKeyIdentifier !== parent.subjectKeyIdentifier
     )
       fail('ERR_PKI_CHAIN', `${label(child)}: authority key identifier does not match ${label(parent)}`);
-    if (!entrySignedBy(child, parent))
+    // The leaf (i = 0) is re-checked on every call unless the caller opted into caching it.
+    const leafCache = i === 0 ? (options.leafSignatureCache ?? null) : undefined;
+    if (!entrySignedBy(child, parent, leafCache))
       fail('ERR_PKI_SIGNATURE', `${label(child)}: signature does not verify under ${label(parent)}`);
   }
 
@@ -268,7 +285,7 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
     if (ca.keyUsage === undefined || !ca.keyUsage.includes('keyCertSign'))
       fail('ERR_PKI_CA_CONSTRAINTS', `issuer ${label(ca)} may not sign certificates (keyUsage keyCertSign)`);
     // Intermediates between this CA and the leaf, not counting self-issued ones.
-    const below = path.slice(1, i).filter((e) => !bytesEq(e.issuerDer, e.subjectDer)).length;
+    const below = path.slice(1, i).filter((e) => !bytesEqual(e.issuerDer, e.subjectDer)).length;
     if (bc.pathLenConstraint !== undefined && below > bc.pathLenConstraint)
       fail(
         'ERR_PKI_CA_CONSTRAINTS',
@@ -288,7 +305,7 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
       const subject = path[i]!;
       const issuer = i + 1 < path.length ? path[i + 1]! : subject;
       const isAnchor = i === path.length - 1;
-      const mine = states.filter((s) => bytesEq(s.issuerDer, issuer.subjectDer));
+      const mine = states.filter((s) => bytesEqual(s.issuerDer, issuer.subjectDer));
       if (mine.length === 0) {
         if (isAnchor) continue; // The anchor's own CRL is applied when given (it is required for what it issued).
         throw new VerificationError(
@@ -343,28 +360,42 @@ export interface VerifiedPckChain extends VerifiedChain {
   readonly caType: 'platform' | 'processor';
 }
 
+/** The kind of PCK CA a subject commonName names (as PCS's `ca` parameter does), if any. */
+export function pckCaTypeOf(commonName: string | undefined): 'platform' | 'processor' | undefined {
+  if (commonName === INTEL_PCK_PLATFORM_CA_CN) return 'platform';
+  if (commonName === INTEL_PCK_PROCESSOR_CA_CN) return 'processor';
+  return undefined;
+}
+
+/** {@link verifyChain} with an Intel leaf name and an exact path length (leaf to anchor). */
+function verifyIntelChain(
+  chain: ChainInput,
+  options: VerifyIntelChainOptions,
+  leafCommonName: string,
+  length: number,
+  shape: string,
+): VerifiedChain {
+  const v = verifyChain(chain, {
+    now: options.now,
+    trustAnchors: options.trustAnchors,
+    crls: options.crls,
+    expectedLeafCommonName: leafCommonName,
+  });
+  if (v.certificates.length !== length)
+    fail('ERR_PKI_CHAIN', `${shape}; this path has ${v.certificates.length} certificates`);
+  return v;
+}
+
 /**
  * Verifies a PCK certificate chain (DCAP-VERIFICATION.md §1.2 step B): leaf
  * "Intel SGX PCK Certificate" ← "Intel SGX PCK Platform CA" or "… Processor CA" ← trust anchor,
  * with the Root CA CRL and the PCK CRL both required. A chain of another shape is `ERR_PKI_CHAIN`.
  */
 export function verifyPckChain(chain: ChainInput, options: VerifyIntelChainOptions): VerifiedPckChain {
-  const v = verifyChain(chain, {
-    now: options.now,
-    trustAnchors: options.trustAnchors,
-    crls: options.crls,
-    expectedLeafCommonName: INTEL_PCK_CERT_CN,
-  });
-  if (v.certificates.length !== 3)
-    fail(
-      'ERR_PKI_CHAIN',
-      `a PCK chain is leaf, PCK CA and root; this path has ${v.certificates.length} certificates`,
-    );
+  const v = verifyIntelChain(chain, options, INTEL_PCK_CERT_CN, 3, 'a PCK chain is leaf, PCK CA and root');
   const caCn = v.certificates[1]!.subjectCommonName;
-  let caType: 'platform' | 'processor';
-  if (caCn === INTEL_PCK_PLATFORM_CA_CN) caType = 'platform';
-  else if (caCn === INTEL_PCK_PROCESSOR_CA_CN) caType = 'processor';
-  else
+  const caType = pckCaTypeOf(caCn);
+  if (caType === undefined)
     return fail(
       'ERR_PKI_CHAIN',
       `the PCK leaf is issued by "${caCn ?? '?'}", not by a PCK Platform or Processor CA`,
@@ -378,16 +409,11 @@ export function verifyPckChain(chain: ChainInput, options: VerifyIntelChainOptio
  * example the PCK Platform CA of oasis-core's `…_certs_bad.pem`) is rejected.
  */
 export function verifyTcbSigningChain(chain: ChainInput, options: VerifyIntelChainOptions): VerifiedChain {
-  const v = verifyChain(chain, {
-    now: options.now,
-    trustAnchors: options.trustAnchors,
-    crls: options.crls,
-    expectedLeafCommonName: INTEL_TCB_SIGNING_CN,
-  });
-  if (v.certificates.length !== 2)
-    fail(
-      'ERR_PKI_CHAIN',
-      `a TCB Signing chain is signing certificate and root; this path has ${v.certificates.length}`,
-    );
-  return v;
+  return verifyIntelChain(
+    chain,
+    options,
+    INTEL_TCB_SIGNING_CN,
+    2,
+    'a TCB Signing chain is signing certificate and root',
+  );
 }

@@ -9,9 +9,8 @@
  * @module
  */
 import { ParseError, VerificationError } from '../errors.ts';
+import { bytesEqual } from '../wire/hex.ts';
 import {
-  algorithmIdentifierContents,
-  bytesEq,
   type CertEntry,
   type CertExtension,
   type CertificateInput,
@@ -20,9 +19,11 @@ import {
   parseAuthorityKeyIdentifier,
   readExtensions,
   readName,
+  readSignatureTrailer,
+  type SignedEntry,
   serialToHex,
   sha256Hex,
-  verifySignature,
+  signedEntryVerifies,
 } from './cert.ts';
 import { DER_TAG, parseDer } from './der.ts';
 import { decodePemBlocks } from './pem.ts';
@@ -74,14 +75,7 @@ export const MAX_CRL_SIZE: number = 16 * 1024 * 1024;
 export const MAX_CRL_ENTRIES = 500_000;
 
 /** Private state of one parsed CRL. */
-interface CrlEntryState {
-  readonly der: Uint8Array;
-  readonly sha256: string;
-  readonly tbs: Uint8Array;
-  readonly signature: Uint8Array;
-  readonly tbsSignatureAlgorithm: Uint8Array;
-  readonly outerSignatureAlgorithm: Uint8Array;
-  readonly signatureAlgorithm: string;
+interface CrlEntryState extends SignedEntry {
   readonly issuerDer: Uint8Array;
   readonly issuerCommonName: string | undefined;
   readonly thisUpdate: number;
@@ -196,13 +190,7 @@ function parseState(der: Uint8Array, sha256: string): CrlEntryState {
         },
         true,
       );
-      const { raw: outerSignatureAlgorithm, value: signatureAlgorithm } = c.capture(
-        DER_TAG.SEQUENCE,
-        'signatureAlgorithm',
-        algorithmIdentifierContents,
-        true,
-      );
-      const signature = c.bitStringOctets('signatureValue');
+      const { outerSignatureAlgorithm, signatureAlgorithm, signature } = readSignatureTrailer(c);
       return Object.freeze({
         der,
         sha256,
@@ -316,7 +304,7 @@ export interface VerifyCrlOptions {
 export function verifyCrlState(s: CrlEntryState, iss: CertEntry, now: Date, name = 'CRL'): void {
   const issuerName = iss.subjectCommonName ?? 'its issuer';
   // RFC 5280 §6.3.3 (b)(1); Intel QVL 4.1.2.4.6: the CRL issuer equals the CA's subject, byte for byte.
-  if (!bytesEq(s.issuerDer, iss.subjectDer))
+  if (!bytesEqual(s.issuerDer, iss.subjectDer))
     throw new VerificationError(
       'ERR_PKI_CRL_ISSUER',
       `${name}: issued by "${s.issuerCommonName ?? '?'}", not by "${issuerName}"`,
@@ -347,10 +335,7 @@ export function verifyCrlState(s: CrlEntryState, iss: CertEntry, now: Date, name
   // RFC 5280 §6.3.3 (f) / §5.1.1.2: signature over tbsCertList with the issuer's key.
   const cacheKey = `${s.sha256}|${iss.spkiSha256}`;
   if (!verifiedCrlSignatures.has(cacheKey)) {
-    const ok =
-      bytesEq(s.tbsSignatureAlgorithm, s.outerSignatureAlgorithm) &&
-      verifySignature(s.signatureAlgorithm, s.tbs, iss.publicKey, s.signature);
-    if (!ok)
+    if (!signedEntryVerifies(s, iss.publicKey))
       throw new VerificationError(
         'ERR_PKI_CRL_SIGNATURE',
         `${name}: signature does not verify under "${issuerName}"`,

@@ -12,16 +12,18 @@
  * @module
  */
 import type { Enclave, EnclaveSession } from '../enclave/types.ts';
-import { type AttestError, isAttestError, NetworkError, ProtocolError } from '../errors.ts';
+import { type AttestError, isAttestError, ProtocolError } from '../errors.ts';
 import { RA_MSG_TYPES } from '../wire/messages.ts';
 import { parseMsg1 } from '../wire/ra.ts';
 import {
+  appAttOkMessage,
   attestationResultFromMessage,
   msg1ToMessage,
   msg2BytesFromMessage,
   msg3ToMessage,
 } from './convert.ts';
 import { ProtocolSession, type ProtocolSessionOptions } from './session.ts';
+import { closedError, receivedMessage, stepAfterEnd } from './step-checks.ts';
 import type { ProtocolEvent, ProtocolInput, ProtocolMessage, Step } from './types.ts';
 
 /** `TYPE_TERMINATE` in MSG0.status (§2.3). */
@@ -113,30 +115,14 @@ export class Application {
   }
 
   async #step(state: AppState, input: ProtocolInput, events: ProtocolEvent[]): Promise<AppStep> {
-    if (state.step === 'done' || state.step === 'failed') {
-      if (input.kind === 'closed') return { state, send: [], events, done: true };
-      throw new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', `${input.kind} after the session ended`);
-    }
-    if (input.kind === 'closed') {
-      throw (
-        input.error ??
-        new NetworkError('ERR_NET_CLOSED', `the SP closed the connection in state ${state.step}`)
-      );
-    }
+    if (state.step === 'done' || state.step === 'failed') return stepAfterEnd(state, input, events);
+    if (input.kind === 'closed') throw closedError(input, 'SP', state.step);
     if (input.kind === 'start') {
       // The App is the TLS server: it waits for the SP's first message (§4.1 step 1).
       if (state.step !== 'await-verification') throw unexpected('start', state);
       return { state, send: [], events, done: false };
     }
-    const msg = input.message;
-    // §4.2: the protobuf `type` must equal the frame type.
-    if (msg.message.type !== msg.type) {
-      throw new ProtocolError(
-        'ERR_PROTOCOL_UNEXPECTED_MESSAGE',
-        `message type ${msg.message.type} in a frame of type ${msg.type}`,
-      );
-    }
-    events.push({ kind: 'received', type: msg.type });
+    const msg = receivedMessage(input.message, events);
     switch (state.step) {
       case 'await-verification': {
         if (msg.type !== RA_MSG_TYPES.RA_VERIFICATION) throw unexpected(`message ${msg.type}`, state);
@@ -229,19 +215,7 @@ export class Application {
         events.push({ kind: 'sent', type: RA_MSG_TYPES.RA_APP_ATT_OK });
         events.push({ kind: 'completed' });
         // §2.4 / §4.1 step 8: InitialMessage{type:6,size:0}, which the SP parses as SecretMessage.
-        const ok: ProtocolMessage = {
-          type: RA_MSG_TYPES.RA_APP_ATT_OK,
-          message: {
-            type: RA_MSG_TYPES.RA_APP_ATT_OK,
-            size: 0,
-            encryptedContent: new Uint8Array(0),
-            macSmk: new Uint8Array(0),
-            encryptedPkey: new Uint8Array(0),
-            encryptedPkeyMacSmk: new Uint8Array(0),
-            encryptedX509: new Uint8Array(0),
-            encryptedX509MacSmk: new Uint8Array(0),
-          },
-        };
+        const ok = appAttOkMessage();
         return { state: Object.freeze({ step: 'done', secretSize: size }), send: [ok], events, done: true };
       }
       default:

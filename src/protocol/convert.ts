@@ -195,6 +195,28 @@ export function msg3BytesFromMessage(m: MessageMSG3Fields): Uint8Array {
   });
 }
 
+// ---- APP_ATT_OK (App → SP) ----
+
+/**
+ * The App's final message: `InitialMessage{type: 6, size: 0}`, which the SP parses as an empty
+ * `SecretMessage` (§2.4, §4.1 step 8). Fresh arrays on every call.
+ */
+export function appAttOkMessage(): DecodedBody {
+  return {
+    type: RA_MSG_TYPES.RA_APP_ATT_OK,
+    message: {
+      type: RA_MSG_TYPES.RA_APP_ATT_OK,
+      size: 0,
+      encryptedContent: new Uint8Array(0),
+      macSmk: new Uint8Array(0),
+      encryptedPkey: new Uint8Array(0),
+      encryptedPkeyMacSmk: new Uint8Array(0),
+      encryptedX509: new Uint8Array(0),
+      encryptedX509MacSmk: new Uint8Array(0),
+    },
+  };
+}
+
 // ---- attestation result (SP → App) ----
 
 /**

@@ -7,6 +7,7 @@
  */
 export { Application, type ApplicationOptions, type AppState, type AppStep } from './application.ts';
 export {
+  appAttOkMessage,
   attestationResultFromMessage,
   attestationResultToMessage,
   decodeProtocolFrame,

@@ -27,14 +27,7 @@ import {
   validateEc256Public,
 } from '../crypto/p256.ts';
 import { type RandomSource, systemRandom } from '../crypto/random.ts';
-import {
-  type AttestError,
-  ConfigError,
-  isAttestError,
-  NetworkError,
-  ProtocolError,
-  VerificationError,
-} from '../errors.ts';
+import { type AttestError, ConfigError, isAttestError, ProtocolError, VerificationError } from '../errors.ts';
 import type { VerifiedEvidence } from '../verify/types.ts';
 import { bytesEqual, isAllZero, toHex } from '../wire/hex.ts';
 import { RA_MSG_TYPES } from '../wire/messages.ts';
@@ -50,6 +43,7 @@ import {
   type PlatformInfoBlob,
   parseMsg3,
   SGX_SPID_SIZE,
+  zeroPlatformInfoBlob,
 } from '../wire/ra.ts';
 import {
   attestationResultToMessage,
@@ -58,6 +52,7 @@ import {
   msg3BytesFromMessage,
 } from './convert.ts';
 import { ProtocolSession, type ProtocolSessionOptions } from './session.ts';
+import { closedError, receivedMessage, stepAfterEnd } from './step-checks.ts';
 import type {
   Appraisal,
   Appraiser,
@@ -188,16 +183,7 @@ function zeroKeys(keys: RaKeys): void {
  * blob of a success.
  */
 function platformInfoBlobFor(evidence: VerifiedEvidence | undefined): PlatformInfoBlob {
-  const zero: PlatformInfoBlob = {
-    epidGroupStatus: 0,
-    tcbEvaluationStatus: 0,
-    pseEvaluationStatus: 0,
-    latestEquivalentTcbPsvn: new Uint8Array(18),
-    latestPseIsvsvn: new Uint8Array(2),
-    latestPsdaSvn: new Uint8Array(4),
-    performanceRekeyGid: new Uint8Array(4),
-    signature: new Uint8Array(64),
-  };
+  const zero = zeroPlatformInfoBlob();
   if (evidence?.kind !== 'epid' || evidence.platformInfoBlob === undefined) return zero;
   const hex = evidence.platformInfoBlob;
   if (!/^[0-9a-fA-F]*$/.test(hex) || hex.length !== IAS_PIB_SIZE * 2) return zero;
@@ -327,16 +313,8 @@ export class ServiceProvider {
   }
 
   async #step(state: SpState, input: ProtocolInput, events: ProtocolEvent[]): Promise<SpStep> {
-    if (state.step === 'done' || state.step === 'failed') {
-      if (input.kind === 'closed') return { state, send: [], events, done: true };
-      throw new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', `${input.kind} after the session ended`);
-    }
-    if (input.kind === 'closed') {
-      throw (
-        input.error ??
-        new NetworkError('ERR_NET_CLOSED', `the App closed the connection in state ${state.step}`)
-      );
-    }
+    if (state.step === 'done' || state.step === 'failed') return stepAfterEnd(state, input, events);
+    if (input.kind === 'closed') throw closedError(input, 'App', state.step);
     if (input.kind === 'start') {
       if (state.step !== 'start') throw unexpected('start', state);
       // §4.1 step 1: the SP opens with InitialMessage{type=5}.
@@ -346,15 +324,7 @@ export class ServiceProvider {
       events.push({ kind: 'sent', type: RA_MSG_TYPES.RA_VERIFICATION });
       return { state: Object.freeze({ step: 'await-msg0', nonce: state.nonce }), send, events, done: false };
     }
-    const msg = input.message;
-    // §4.2: the protobuf `type` must equal the frame type.
-    if (msg.message.type !== msg.type) {
-      throw new ProtocolError(
-        'ERR_PROTOCOL_UNEXPECTED_MESSAGE',
-        `message type ${msg.message.type} in a frame of type ${msg.type}`,
-      );
-    }
-    events.push({ kind: 'received', type: msg.type });
+    const msg = receivedMessage(input.message, events);
     switch (state.step) {
       case 'start':
         throw unexpected(`message ${msg.type} before start`, state);

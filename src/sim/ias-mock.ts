@@ -51,6 +51,14 @@ import {
   X509CertificateGenerator,
 } from '@peculiar/x509';
 import { bytesEqual, isAllZero, toHex } from '../wire/hex.ts';
+import {
+  ECDSA_SIGNATURE_SIZE,
+  EPID_QUOTE_BASENAME_OFFSET,
+  EPID_QUOTE_BODY_SIZE,
+  EPID_QUOTE_GROUP_ID_OFFSET,
+  EPID_QUOTE_SIGN_TYPE_OFFSET,
+  EPID_QUOTE_SIGNATURE_LEN_OFFSET,
+} from '../wire/quote.ts';
 
 /** The subject CN of the simulated Report Signing CA. */
 export const SIM_IAS_CA_NAME = 'attestkit Simulated IAS Report Signing CA';
@@ -60,14 +68,8 @@ export const SIM_IAS_SIGNER_NAME = 'attestkit Simulated IAS Report Signing';
 export const SIM_EPID_QUOTE_SIZE = 1116;
 /** The `signature_len` of a simulated EPID quote. */
 export const SIM_EPID_SIGNATURE_SIZE = 680;
-/** The signed prefix, quote[0..432) (`isvEnclaveQuoteBody`). */
-const SIGNED_PREFIX_SIZE = 432;
-const SIGNATURE_LEN_OFFSET = 432;
-const SIGNATURE_OFFSET = 436;
-const GROUP_ID_OFFSET = 4;
-const SIGN_TYPE_OFFSET = 2;
-const BASENAME_OFFSET = 16;
-const ECDSA_P256_SIGNATURE_SIZE = 64;
+/** Where the signature field of an EPID quote starts: after `signature_len` (PROTOCOL-SEED.md §5.3). */
+const SIGNATURE_OFFSET = EPID_QUOTE_SIGNATURE_LEN_OFFSET + 4;
 /** Largest request body accepted (a base64 quote plus JSON). */
 const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -246,12 +248,12 @@ async function generateTlsIdentity(now: Date): Promise<TlsIdentity> {
  * then zeros). The result is 1116 bytes.
  */
 export function signSimEpidQuote(quoteBody: Uint8Array, groupPrivateKey: KeyObject): Uint8Array {
-  if (!(quoteBody instanceof Uint8Array) || quoteBody.length !== SIGNED_PREFIX_SIZE) {
-    throw new RangeError(`a simulated EPID quote body must be ${SIGNED_PREFIX_SIZE} bytes`);
+  if (!(quoteBody instanceof Uint8Array) || quoteBody.length !== EPID_QUOTE_BODY_SIZE) {
+    throw new RangeError(`a simulated EPID quote body must be ${EPID_QUOTE_BODY_SIZE} bytes`);
   }
   const out = new Uint8Array(SIM_EPID_QUOTE_SIZE);
   out.set(quoteBody, 0);
-  new DataView(out.buffer).setUint32(SIGNATURE_LEN_OFFSET, SIM_EPID_SIGNATURE_SIZE, true);
+  new DataView(out.buffer).setUint32(EPID_QUOTE_SIGNATURE_LEN_OFFSET, SIM_EPID_SIGNATURE_SIZE, true);
   const sig = sign('sha256', quoteBody, { key: groupPrivateKey, dsaEncoding: 'ieee-p1363' });
   out.set(sig, SIGNATURE_OFFSET);
   return out;
@@ -265,12 +267,12 @@ export function verifySimEpidQuote(quote: Uint8Array, groupPublicKey: KeyObject)
   if (quote.length !== SIM_EPID_QUOTE_SIZE) return false;
   const view = new DataView(quote.buffer, quote.byteOffset, quote.byteLength);
   if (view.getUint16(0, true) !== 2) return false;
-  if (view.getUint32(SIGNATURE_LEN_OFFSET, true) !== SIM_EPID_SIGNATURE_SIZE) return false;
-  const sig = quote.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + ECDSA_P256_SIGNATURE_SIZE);
-  if (!isAllZero(quote.subarray(SIGNATURE_OFFSET + ECDSA_P256_SIGNATURE_SIZE))) return false;
+  if (view.getUint32(EPID_QUOTE_SIGNATURE_LEN_OFFSET, true) !== SIM_EPID_SIGNATURE_SIZE) return false;
+  const sig = quote.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + ECDSA_SIGNATURE_SIZE);
+  if (!isAllZero(quote.subarray(SIGNATURE_OFFSET + ECDSA_SIGNATURE_SIZE))) return false;
   return verify(
     'sha256',
-    quote.subarray(0, SIGNED_PREFIX_SIZE),
+    quote.subarray(0, EPID_QUOTE_BODY_SIZE),
     { key: groupPublicKey, dsaEncoding: 'ieee-p1363' },
     sig,
   );
@@ -457,13 +459,14 @@ export async function createIasMock(options: IasMockOptions = {}): Promise<IasMo
     const valid = verifySimEpidQuote(quote, simEpidPublicKey);
     const quoteStatus = valid ? status : 'SIGNATURE_INVALID';
     const idBytes = random(16);
-    const linkable = new DataView(quote.buffer, quote.byteOffset).getUint16(SIGN_TYPE_OFFSET, true) === 1;
+    const linkable =
+      new DataView(quote.buffer, quote.byteOffset).getUint16(EPID_QUOTE_SIGN_TYPE_OFFSET, true) === 1;
     const report: Record<string, unknown> = {
       id: BigInt(`0x${toHex(idBytes)}`).toString(10),
       timestamp: iasTimestamp(clock()),
       ...(api === 1 ? {} : { version: api }),
       isvEnclaveQuoteStatus: quoteStatus,
-      isvEnclaveQuoteBody: Buffer.from(quote.subarray(0, SIGNED_PREFIX_SIZE)).toString('base64'),
+      isvEnclaveQuoteBody: Buffer.from(quote.subarray(0, EPID_QUOTE_BODY_SIZE)).toString('base64'),
     };
     if (quoteStatus === 'GROUP_REVOKED') report.revocationReason = 1;
     if (
@@ -480,7 +483,7 @@ export async function createIasMock(options: IasMockOptions = {}): Promise<IasMo
     if (nonce !== undefined) report.nonce = nonce;
     if (linkable) {
       // A stable pseudonym per (basename, group), standing in for IAS's EPID pseudonym.
-      const seed = quote.subarray(GROUP_ID_OFFSET, BASENAME_OFFSET + 32);
+      const seed = quote.subarray(EPID_QUOTE_GROUP_ID_OFFSET, EPID_QUOTE_BASENAME_OFFSET + 32);
       const a = createHash('sha512').update('epidPseudonym/1').update(seed).digest();
       const b = createHash('sha512').update('epidPseudonym/2').update(seed).digest();
       report.epidPseudonym = Buffer.concat([a, b]).toString('base64');
@@ -531,11 +534,14 @@ export async function createIasMock(options: IasMockOptions = {}): Promise<IasMo
     }
     const view = new DataView(quote.buffer, quote.byteOffset, quote.byteLength);
     const version = view.getUint16(0, true);
-    const sigLen = view.getUint32(SIGNATURE_LEN_OFFSET, true);
+    const sigLen = view.getUint32(EPID_QUOTE_SIGNATURE_LEN_OFFSET, true);
     if (version !== 2 || sigLen !== quote.length - SIGNATURE_OFFSET) {
       return send(res, 400, EMPTY, { 'request-id': requestId });
     }
-    if (gid !== undefined && !bytesEqual(quote.subarray(GROUP_ID_OFFSET, GROUP_ID_OFFSET + 4), gid)) {
+    if (
+      gid !== undefined &&
+      !bytesEqual(quote.subarray(EPID_QUOTE_GROUP_ID_OFFSET, EPID_QUOTE_GROUP_ID_OFFSET + 4), gid)
+    ) {
       return send(res, 400, EMPTY, { 'request-id': requestId });
     }
     const body = new TextEncoder().encode(

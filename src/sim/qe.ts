@@ -13,21 +13,21 @@
  */
 import { sha256 } from '../crypto/hash.ts';
 import { concatBytes, fromHex } from '../wire/hex.ts';
-import { encodeReportBody } from '../wire/report.ts';
+import {
+  CERT_DATA_TYPE_PCK_CERT_CHAIN,
+  type EcdsaQuoteInit,
+  encodeQuoteSignedBytes,
+  encodeQuoteV3,
+  encodeQuoteV4,
+  INTEL_QE_VENDOR_ID,
+  type QuoteHeaderInit,
+} from '../wire/quote.ts';
+import { encodeReportBody, REPORT_BODY_SIZE, TD_REPORT10_SIZE } from '../wire/report.ts';
 import { deriveBytes, deriveP256Key, type SimKey, signWith } from './keys.ts';
 import type { SimulatedPki } from './pki.ts';
 
 /** Intel's QE vendor ID (§1.1 header, offset 12). */
-export const SIM_QE_VENDOR_ID: Uint8Array = fromHex('939a7233f79c4ca9940a0db3957f0607');
-
-const HEADER_SIZE = 48;
-const SGX_REPORT_BODY_SIZE = 384;
-const TD_REPORT10_SIZE = 584;
-const ATT_KEY_TYPE_ECDSA_P256 = 2;
-const TEE_TYPE_SGX = 0x00;
-const TEE_TYPE_TDX = 0x81;
-const CERT_TYPE_PCK_CHAIN = 5;
-const CERT_TYPE_QE_REPORT = 6;
+export const SIM_QE_VENDOR_ID: Uint8Array = INTEL_QE_VENDOR_ID.slice();
 
 /** ATTRIBUTES of the simulated QEs: flags INIT | MODE64BIT | PROVISIONKEY, XFRM 0xe7 (as Intel's QE). */
 export const SIM_QE_ATTRIBUTES: Uint8Array = fromHex('1500000000000000e700000000000000');
@@ -125,58 +125,36 @@ export function createSimulatedQe(options: SimulatedQeOptions): SimulatedQe {
   });
 }
 
-function u16(v: number): Uint8Array {
-  const b = new Uint8Array(2);
-  new DataView(b.buffer).setUint16(0, v, true);
-  return b;
-}
-
-function u32(v: number): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, v, true);
-  return b;
-}
-
-function certificationData(type: number, data: Uint8Array): Uint8Array {
-  return concatBytes(u16(type), u32(data.length), data);
-}
-
-function header(
-  version: number,
-  teeType: number,
-  qeSvn: number,
-  pceSvn: number,
-  qeId: Uint8Array,
+/**
+ * Signs and encodes a quote with the wire encoders (§1.1): header (key type 2, Intel's vendor ID,
+ * user data = QE ID ‖ 0^4), the body, then the signature data with certification data type 5
+ * (v3) or type 6 wrapping the QE report, its signature, the auth data and type 5 (v4).
+ */
+function assemble(
+  qe: SimulatedQe,
+  version: 3 | 4,
+  header: Pick<QuoteHeaderInit, 'teeType' | 'qeSvn' | 'pceSvn'>,
+  body: Uint8Array,
 ): Uint8Array {
-  // §1.1 header: version, attestation key type, TEE type, qeSvn, pceSvn, QE vendor ID, user data.
-  return concatBytes(
-    u16(version),
-    u16(ATT_KEY_TYPE_ECDSA_P256),
-    u32(teeType),
-    u16(qeSvn),
-    u16(pceSvn),
-    SIM_QE_VENDOR_ID,
-    qeId,
-    new Uint8Array(4),
-  );
-}
-
-function assemble(qe: SimulatedQe, signedPart: Uint8Array, outerType6: boolean): Uint8Array {
-  if (signedPart.length < HEADER_SIZE) throw new RangeError('signed part too short');
-  const quoteSignature = signWith(qe.attestationKey, signedPart);
-  const qeReportSection = concatBytes(
-    qe.qeReport,
-    qe.qeReportSignature,
-    u16(qe.qeAuthData.length),
-    qe.qeAuthData,
-    certificationData(CERT_TYPE_PCK_CHAIN, qe.certificationData),
-  );
-  const signatureData = concatBytes(
-    quoteSignature,
-    qe.attestationKey.publicKeyRaw,
-    outerType6 ? certificationData(CERT_TYPE_QE_REPORT, qeReportSection) : qeReportSection,
-  );
-  return concatBytes(signedPart, u32(signatureData.length), signatureData);
+  const h: QuoteHeaderInit = {
+    ...header,
+    qeVendorId: SIM_QE_VENDOR_ID,
+    userData: concatBytes(qe.qeId, new Uint8Array(4)),
+  };
+  const init: EcdsaQuoteInit = {
+    header: h,
+    body,
+    signatureData: {
+      // §1.2 G: the attestation key signs header ‖ body.
+      signature: signWith(qe.attestationKey, encodeQuoteSignedBytes(version, h, body)),
+      attestationKey: qe.attestationKey.publicKeyRaw,
+      qeReport: qe.qeReport,
+      qeReportSignature: qe.qeReportSignature,
+      qeAuthData: qe.qeAuthData,
+      certificationData: { type: CERT_DATA_TYPE_PCK_CERT_CHAIN, data: qe.certificationData },
+    },
+  };
+  return version === 3 ? encodeQuoteV3(init) : encodeQuoteV4(init);
 }
 
 /**
@@ -186,9 +164,9 @@ function assemble(qe: SimulatedQe, signedPart: Uint8Array, outerType6: boolean):
  */
 export function generateSgxQuote(qe: SimulatedQe, reportBody: Uint8Array): Uint8Array {
   if (qe.kind !== 'QE') throw new RangeError('SGX quotes come from the QE, not the TD QE');
-  if (!(reportBody instanceof Uint8Array) || reportBody.length !== SGX_REPORT_BODY_SIZE)
+  if (!(reportBody instanceof Uint8Array) || reportBody.length !== REPORT_BODY_SIZE)
     throw new RangeError('an SGX report body is 384 bytes');
-  return assemble(qe, concatBytes(header(3, TEE_TYPE_SGX, qe.isvSvn, qe.pceSvn, qe.qeId), reportBody), false);
+  return assemble(qe, 3, { teeType: 'SGX', qeSvn: qe.isvSvn, pceSvn: qe.pceSvn }, reportBody);
 }
 
 /**
@@ -200,5 +178,5 @@ export function generateTdxQuote(qe: SimulatedQe, tdReport: Uint8Array): Uint8Ar
   if (qe.kind !== 'TD_QE') throw new RangeError('TDX quotes come from the TD QE');
   if (!(tdReport instanceof Uint8Array) || tdReport.length !== TD_REPORT10_SIZE)
     throw new RangeError('a TD report 1.0 is 584 bytes');
-  return assemble(qe, concatBytes(header(4, TEE_TYPE_TDX, 0, 0, qe.qeId), tdReport), true);
+  return assemble(qe, 4, { teeType: 'TDX', qeSvn: 0, pceSvn: 0 }, tdReport);
 }

@@ -3,8 +3,9 @@
  * its issuer chain, plus the trust anchors), so signature and chain work on collateral is done once
  * per distinct document. Time checks are never cached: they run on every call.
  *
- * Parsed certificates, their signatures and verified CRL signatures are cached by `pki/` itself
- * (keyed by the SHA-256 of the DER).
+ * Parsed certificates, the signatures of CA certificates and verified CRL signatures are cached by
+ * `pki/` itself (keyed by the SHA-256 of the DER). Nothing keyed on the quote, its PCK leaf or its QE
+ * report is remembered unless {@link VerifierCacheOptions.cachePlatform} is set.
  *
  * @module
  */
@@ -32,9 +33,11 @@ export interface VerifierCacheOptions {
   /** The most entries per map (default 256); the oldest goes first. */
   readonly maxEntries?: number;
   /**
-   * Also remember, per platform, that a PCK leaf signed a given QE report (keyed on the SHA-256 of
+   * Also remember, per platform, that the PCK CA signed a PCK leaf (keyed on the SHA-256 of the leaf
+   * and of the CA key), that a PCK leaf signed a given QE report (keyed on the SHA-256 of
    * leaf ‖ QE report ‖ QE report signature), and the imported attestation keys. Off by default:
-   * each call then verifies the QE report signature. DESIGN.md calls this "platform seen before".
+   * each call then verifies the PCK leaf and QE report signatures. DESIGN.md calls this
+   * "platform seen before".
    */
   readonly cachePlatform?: boolean;
 }
@@ -84,7 +87,7 @@ export class VerifierCache {
   readonly tcbInfo: LruMap<VerifiedSignedDocument<TcbInfo>>;
   /** Verified QE identities by content key. */
   readonly qeIdentity: LruMap<VerifiedSignedDocument<QeIdentity>>;
-  /** Opt-in: QE report signatures already verified under a PCK leaf. */
+  /** Opt-in: PCK leaf signatures and QE report signatures already verified. */
   readonly platform: LruMap<true> | undefined;
   /** Opt-in: imported attestation keys by their 64 bytes (hex). */
   readonly attestationKeys: LruMap<KeyObject> | undefined;

@@ -32,20 +32,14 @@ import {
 } from '../collateral/index.ts';
 import { type AttestError, isAttestError, ParseError, VerificationError } from '../errors.ts';
 import { type Certificate, parseCertificate, parseCertificateChain, sha256Hex } from '../pki/cert.ts';
-import {
-  INTEL_PCK_CERT_CN,
-  INTEL_PCK_PLATFORM_CA_CN,
-  INTEL_PCK_PROCESSOR_CA_CN,
-  INTEL_TCB_SIGNING_CN,
-  verifyChain,
-} from '../pki/chain.ts';
+import { INTEL_PCK_CERT_CN, INTEL_TCB_SIGNING_CN, pckCaTypeOf, verifyChain } from '../pki/chain.ts';
 import { type Crl, isRevoked, parseCrl, verifyCrl } from '../pki/crl.ts';
 import { type PckExtensions, parsePckExtensions } from '../pki/pck.ts';
 import { INTEL_SGX_ROOT_CA_PEM } from '../pki/roots.ts';
 import { bytesEqual, isAllZero, toHex } from '../wire/hex.ts';
 import { type EcdsaQuote, INTEL_QE_VENDOR_ID, parseQuote, QUOTE_QE_VENDOR_ID_OFFSET } from '../wire/quote.ts';
-import type { SgxReportBody, TdReport } from '../wire/report.ts';
 import { DEFAULT_VERIFIER_CACHE, type VerifiedSignedDocument, type VerifierCache } from './cache.ts';
+import { toEnclaveIdentity, toTdIdentity } from './identity.ts';
 import {
   checkTdxModule,
   convergeTcbStatus,
@@ -55,7 +49,7 @@ import {
   selectTcbLevel,
   type TdxModuleResult,
 } from './tcb.ts';
-import type { EnclaveIdentity, TcbStatus, TdIdentity, VerificationStep, VerifiedQuote } from './types.ts';
+import type { TcbStatus, VerificationStep, VerifiedQuote } from './types.ts';
 
 /** A trust anchor: PEM text of one or more certificates, or node's `X509Certificate`. */
 export type TrustAnchor = string | X509Certificate;
@@ -341,46 +335,6 @@ function parsedCrl(
   return crl;
 }
 
-function enclaveIdentity(b: SgxReportBody): EnclaveIdentity {
-  return Object.freeze({
-    mrEnclave: toHex(b.mrEnclave),
-    mrSigner: toHex(b.mrSigner),
-    isvProdId: b.isvProdId,
-    isvSvn: b.isvSvn,
-    attributes: toHex(b.attributes),
-    debug: b.debug,
-    miscSelect: b.miscSelect,
-    cpuSvn: toHex(b.cpuSvn),
-    isvExtProdId: toHex(b.isvExtProdId),
-    isvFamilyId: toHex(b.isvFamilyId),
-    configId: toHex(b.configId),
-    configSvn: b.configSvn,
-    reportData: toHex(b.reportData),
-  });
-}
-
-function tdIdentity(r: TdReport): TdIdentity {
-  const base = {
-    teeTcbSvn: toHex(r.teeTcbSvn),
-    mrSeam: toHex(r.mrSeam),
-    mrSignerSeam: toHex(r.mrSignerSeam),
-    seamAttributes: toHex(r.seamAttributes),
-    tdAttributes: toHex(r.tdAttributes),
-    debug: r.debug,
-    xfam: toHex(r.xfam),
-    mrTd: toHex(r.mrTd),
-    mrConfigId: toHex(r.mrConfigId),
-    mrOwner: toHex(r.mrOwner),
-    mrOwnerConfig: toHex(r.mrOwnerConfig),
-    rtmr: Object.freeze([toHex(r.rtmr[0]), toHex(r.rtmr[1]), toHex(r.rtmr[2]), toHex(r.rtmr[3])] as const),
-    reportData: toHex(r.reportData),
-  };
-  if (r.kind === 'td15') {
-    return Object.freeze({ ...base, teeTcbSvn2: toHex(r.teeTcbSvn2), mrServiceTd: toHex(r.mrServiceTd) });
-  }
-  return Object.freeze(base);
-}
-
 // ---- the pipeline ----
 
 function run(
@@ -426,8 +380,8 @@ function run(
   );
   facts.quoteVersion = quote.version;
   facts.teeType = quote.teeType;
-  if (quote.body.kind === 'sgx') facts.enclave = enclaveIdentity(quote.body);
-  else facts.td = tdIdentity(quote.body);
+  if (quote.body.kind === 'sgx') facts.enclave = toEnclaveIdentity(quote.body);
+  else facts.td = toTdIdentity(quote.body);
 
   rec.step('quote.header', () => {
     // §1.2 A: the QE vendor ID must be Intel's.
@@ -553,8 +507,16 @@ function run(
   const pck = rec.step(
     'pck.chain',
     () => {
-      // Revocation is the next two steps (crl.root, crl.pck).
-      const chain = verifyChain(pckPems, { now, trustAnchors: ctx.anchors, dangerouslySkipRevocation: true });
+      // Revocation is the next two steps (crl.root, crl.pck). The leaf's signature is checked on every
+      // call unless the opt-in platform cache is on (DESIGN.md "Performance targets"); its keys
+      // (leaf hash | CA key hash) cannot collide with the QE report memos (three parts).
+      const platform = ctx.cache.platform;
+      const chain = verifyChain(pckPems, {
+        now,
+        trustAnchors: ctx.anchors,
+        dangerouslySkipRevocation: true,
+        ...(platform === undefined ? {} : { leafSignatureCache: platform }),
+      });
       const leaf = chain.leaf;
       // QVL 4.1.2.4.4: the leaf is a PCK certificate (by name under Intel's root, structurally otherwise).
       if (ctx.intelRoles && leaf.subjectCommonName !== INTEL_PCK_CERT_CN) {
@@ -572,10 +534,8 @@ function run(
         );
       }
       const ca = chain.certificates[1]!;
-      let caType: 'platform' | 'processor' | 'other' = 'other';
-      if (ca.subjectCommonName === INTEL_PCK_PLATFORM_CA_CN) caType = 'platform';
-      else if (ca.subjectCommonName === INTEL_PCK_PROCESSOR_CA_CN) caType = 'processor';
-      else if (ctx.intelRoles)
+      const caType = pckCaTypeOf(ca.subjectCommonName) ?? 'other';
+      if (caType === 'other' && ctx.intelRoles)
         throw new VerificationError(
           'ERR_PKI_CHAIN',
           `the PCK leaf is issued by "${ca.subjectCommonName ?? '?'}"`,

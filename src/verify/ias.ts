@@ -17,8 +17,8 @@ import { urlDecodePem } from '../pki/pem.ts';
 import { IAS_REPORT_SIGNING_CA_PEM } from '../pki/roots.ts';
 import { bytesEqual, toHex } from '../wire/hex.ts';
 import { type EpidQuoteBody, parseEpidQuoteBody } from '../wire/quote.ts';
-import type { SgxReportBody } from '../wire/report.ts';
-import type { EnclaveIdentity, TcbStatus, VerificationStep, VerifiedIasReport } from './types.ts';
+import { toEnclaveIdentity } from './identity.ts';
+import type { TcbStatus, VerificationStep, VerifiedIasReport } from './types.ts';
 
 /** The exact bytes IAS signed, its signature and its certificate chain (as the HTTP response carried them). */
 export interface IasReportInput {
@@ -146,24 +146,6 @@ function parseTimestamp(ts: string): string {
     );
   }
   return `${m[1]}${m[2] ?? ''}Z`;
-}
-
-function toEnclaveIdentity(b: SgxReportBody): EnclaveIdentity {
-  return Object.freeze({
-    mrEnclave: toHex(b.mrEnclave),
-    mrSigner: toHex(b.mrSigner),
-    isvProdId: b.isvProdId,
-    isvSvn: b.isvSvn,
-    attributes: toHex(b.attributes),
-    debug: b.debug,
-    miscSelect: b.miscSelect,
-    cpuSvn: toHex(b.cpuSvn),
-    isvExtProdId: toHex(b.isvExtProdId),
-    isvFamilyId: toHex(b.isvFamilyId),
-    configId: toHex(b.configId),
-    configSvn: b.configSvn,
-    reportData: toHex(b.reportData),
-  });
 }
 
 // ---- the verifier -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ export {
   type VerifyIasReportOptions,
   verifyIasReport,
 } from './ias.ts';
+export { toEnclaveIdentity, toTdIdentity } from './identity.ts';
 export {
   checkTdxModule,
   convergeTcbStatus,

@@ -387,6 +387,23 @@ function readPlatformInfoBlob(r: ByteReader): PlatformInfoBlob {
   });
 }
 
+/**
+ * The all-zero platform info blob (statuses 0, every array zero): what the seed's SP sends for an
+ * attestation that needs no platform update (§5.6). Fresh arrays on every call.
+ */
+export function zeroPlatformInfoBlob(): PlatformInfoBlob {
+  return Object.freeze({
+    epidGroupStatus: 0,
+    tcbEvaluationStatus: 0,
+    pseEvaluationStatus: 0,
+    latestEquivalentTcbPsvn: new Uint8Array(PIB_TCB_PSVN_SIZE),
+    latestPseIsvsvn: new Uint8Array(PIB_PSE_ISVSVN_SIZE),
+    latestPsdaSvn: new Uint8Array(PIB_PSDA_SVN_SIZE),
+    performanceRekeyGid: new Uint8Array(PIB_REKEY_GID_SIZE),
+    signature: new Uint8Array(EC256_SIGNATURE_SIZE),
+  });
+}
+
 /** Parses the 97-byte platform info blob. */
 export function parsePlatformInfoBlob(bytes: Uint8Array): PlatformInfoBlob {
   const r = new ByteReader(bytes, 'platformInfoBlob');

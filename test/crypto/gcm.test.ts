@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { aesGcmDecrypt, aesGcmEncrypt } from '../../src/crypto/index.ts';
 import { isAttestError } from '../../src/errors.ts';
 import { fromHex, toHex } from '../../src/wire/hex.ts';
+import { SAMPLES } from '../helpers/intel-sample.ts';
 
-interface GcmVector {
-  plaintext: string;
-  ciphertext: string;
-  tag: string;
-}
-interface Set {
-  sk: string;
-  gcmIntel: GcmVector;
-  gcmSeed: GcmVector;
-}
-const VECTORS = JSON.parse(
-  readFileSync(new URL('../vectors/intel-sample/sample-messages.json', import.meta.url), 'utf8'),
-) as Record<'sample1' | 'sample2', Set>;
+const VECTORS = SAMPLES;
 const IV0 = new Uint8Array(12);
 
 describe('AES-128-GCM (PROTOCOL-SEED.md §6.5, §7)', () => {

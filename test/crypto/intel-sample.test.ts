@@ -4,7 +4,6 @@
  * sample library's constant RNG, and the enclave-side checks on msg2 / msg3 / the result.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   aesCmac,
@@ -35,41 +34,10 @@ import {
   parseMsg2,
   parseMsg3,
   platformInfoBlobSignatureData,
+  zeroPlatformInfoBlob,
 } from '../../src/wire/ra.ts';
+import { SAMPLE1 as V } from '../helpers/intel-sample.ts';
 
-/** The string fields of sample set 1 in test/vectors/intel-sample/sample-messages.json. */
-type Sample1Key =
-  | 'msg1'
-  | 'msg2ResponseHeader'
-  | 'msg2'
-  | 'msg3'
-  | 'attestationResult'
-  | 'spPrivateKeyLE'
-  | 'spPrivateKeyBE'
-  | 'spPublicKeyLE'
-  | 'ephemeralScalarBE'
-  | 'gB'
-  | 'spid'
-  | 'sharedSecretLE'
-  | 'kdk'
-  | 'smk'
-  | 'sk'
-  | 'mk'
-  | 'vk'
-  | 'msg2Mac'
-  | 'signGbGaSBE'
-  | 'msg3Mac'
-  | 'reportData'
-  | 'resultMac'
-  | 'reportKeyPrivateLE'
-  | 'reportKeyPublicLE';
-type Sample1 = Record<Sample1Key, string> & {
-  gcmIntel: { plaintext: string; ciphertext: string; tag: string };
-  quote: { mrEnclave: string; mrSigner: string };
-};
-const V = JSON.parse(
-  readFileSync(new URL('../vectors/intel-sample/sample-messages.json', import.meta.url), 'utf8'),
-).sample1 as Sample1;
 const h = (s: string): Uint8Array => fromHex(s);
 const IV0 = new Uint8Array(12);
 /** §5.4: report_data sits at report body offset 320; the report body at quote offset 48. */
@@ -124,16 +92,7 @@ describe('Intel sample set 1: the SP side rebuilt bit for bit', () => {
   test('the result message (145 + 8 bytes) is reproduced exactly: PIB signed with g_rk (k = b, r/s BE), CMAC_MK, GCM_SK', () => {
     const { keys } = sessionKeys();
     const rk = privateKeyFromSgx(h(V.reportKeyPrivateLE));
-    const unsigned = {
-      epidGroupStatus: 0,
-      tcbEvaluationStatus: 0,
-      pseEvaluationStatus: 0,
-      latestEquivalentTcbPsvn: new Uint8Array(18),
-      latestPseIsvsvn: new Uint8Array(2),
-      latestPsdaSvn: new Uint8Array(4),
-      performanceRekeyGid: new Uint8Array(4),
-      signature: new Uint8Array(64),
-    };
+    const unsigned = zeroPlatformInfoBlob();
     const sigLE = signSgx(rk, platformInfoBlobSignatureData(unsigned), {
       dangerouslyNonceSource: dangerouslyIntelSampleRandom,
     });

@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { aesCmac, deriveRaKeys, raReportData, sha256 } from '../../src/crypto/index.ts';
 import { concatBytes, fromHex, toHex } from '../../src/wire/hex.ts';
+import { SAMPLES } from '../helpers/intel-sample.ts';
 
-interface KeySet {
-  sharedSecretLE: string;
-  kdk: string;
-  smk: string;
-  sk: string;
-  mk: string;
-  vk: string;
-}
-const VECTORS = JSON.parse(
-  readFileSync(new URL('../vectors/intel-sample/sample-messages.json', import.meta.url), 'utf8'),
-) as Record<'sample1' | 'sample2', KeySet & Record<string, unknown>>;
+const VECTORS = SAMPLES;
 
 describe('deriveRaKeys (PROTOCOL-SEED.md §6.2)', () => {
   for (const set of ['sample1', 'sample2'] as const) {

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
@@ -24,11 +23,9 @@ import {
 import { isAttestError } from '../../src/errors.ts';
 import { fromHex, reversed, toHex } from '../../src/wire/hex.ts';
 import { ec256PublicToSec1, ec256SignatureToP1363, parseMsg1, parseMsg2 } from '../../src/wire/ra.ts';
+import { sample1Bytes, SAMPLE1 as V } from '../helpers/intel-sample.ts';
 
-const V = JSON.parse(
-  readFileSync(new URL('../vectors/intel-sample/sample-messages.json', import.meta.url), 'utf8'),
-).sample1 as Record<string, string>;
-const h = (k: string): Uint8Array => fromHex(V[k]!);
+const h = sample1Bytes;
 const codeIs =
   (code: string) =>
   (e: unknown): boolean =>

@@ -4,15 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import {
-  aesCmac,
-  aesGcmEncrypt,
-  deriveRaKeys,
-  ecdhSharedSecretLE,
-  generateEcKeyPair,
-  raReportData,
-  signSgx,
-} from '../../src/crypto/index.ts';
+import { generateEcKeyPair, raReportData } from '../../src/crypto/index.ts';
 import {
   type Enclave,
   type FsAdapter,
@@ -25,58 +17,14 @@ import { createSimulatedPlatform, type SimulatedPlatform } from '../../src/sim/p
 import { verifyQuote } from '../../src/verify/dcap.ts';
 import { toHex } from '../../src/wire/hex.ts';
 import { encodeQuoteV2 } from '../../src/wire/quote.ts';
-import {
-  encodeAttestationResult,
-  encodeMsg2,
-  encodePlatformInfoBlob,
-  msg2MacData,
-  msg2SignatureData,
-  type PlatformInfoBlob,
-  parseMsg1,
-  parseMsg3,
-} from '../../src/wire/ra.ts';
+import { code } from '../helpers/errors.ts';
+import { runHandSession } from '../helpers/hand-sp.ts';
 
 const sp = generateEcKeyPair();
-const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
-const ZERO_PIB: PlatformInfoBlob = {
-  epidGroupStatus: 0,
-  tcbEvaluationStatus: 0,
-  pseEvaluationStatus: 0,
-  latestEquivalentTcbPsvn: new Uint8Array(18),
-  latestPseIsvsvn: new Uint8Array(2),
-  latestPsdaSvn: new Uint8Array(4),
-  performanceRekeyGid: new Uint8Array(4),
-  signature: new Uint8Array(64),
-};
-
 async function runSession(enclave: Enclave) {
-  const session = await enclave.openSession();
-  const msg1 = parseMsg1(await session.msg1());
-  const pair = generateEcKeyPair();
-  const keys = deriveRaKeys(ecdhSharedSecretLE(pair.privateKey, msg1.gA));
-  const body = {
-    gB: pair.publicKey,
-    spid: new Uint8Array(16),
-    quoteType: 1,
-    kdfId: 1,
-    signGbGa: signSgx(sp.privateKey, msg2SignatureData(pair.publicKey, msg1.gA)),
-  };
-  const msg3 = parseMsg3(
-    await session.processMsg2(
-      encodeMsg2({ ...body, mac: aesCmac(keys.smk, msg2MacData(body)), sigRl: new Uint8Array(0) }),
-    ),
-  );
-  const sealed = aesGcmEncrypt(keys.sk, new Uint8Array(12), Uint8Array.of(0, 1));
-  await session.verifyAttestationResult(
-    encodeAttestationResult({
-      platformInfoBlob: ZERO_PIB,
-      mac: aesCmac(keys.mk, encodePlatformInfoBlob(ZERO_PIB)),
-      payloadTag: sealed.tag,
-      payload: sealed.ciphertext,
-    }),
-  );
-  const secret = await session.decryptSecret();
-  return { msg1, quote: msg3.quote, reportData: raReportData(msg1.gA, pair.publicKey, keys.vk), secret };
+  const r = await runHandSession(enclave, sp, Uint8Array.of(0, 1));
+  const reportData = raReportData(r.msg1.gA, r.gB, r.keys.vk);
+  return { msg1: r.msg1, quote: r.quote, reportData, secret: r.delivered };
 }
 
 /** An in-memory file tree with hooks for the pseudo files. */

@@ -3,48 +3,20 @@
  * computed by hand from the crypto primitives.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
-import {
-  aesCmac,
-  aesGcmEncrypt,
-  deriveRaKeys,
-  ecdhSharedSecretLE,
-  generateEcKeyPair,
-  type RaKeys,
-  raReportData,
-  signSgx,
-} from '../../src/crypto/index.ts';
+import { aesCmac, generateEcKeyPair, type RaKeys, raReportData } from '../../src/crypto/index.ts';
 import { RaCore } from '../../src/enclave/core.ts';
 import { SIM_EPID_GROUP_ID, SimulatedEpidQuoteProvider } from '../../src/enclave/epid-sim.ts';
 import { resolveIdentity, SIM_DEFAULT_MR_ENCLAVE } from '../../src/enclave/identity.ts';
 import { toHex } from '../../src/wire/hex.ts';
 import { parseQuote, type QuoteV2 } from '../../src/wire/quote.ts';
-import {
-  encodeAttestationResult,
-  encodeMsg2,
-  encodePlatformInfoBlob,
-  msg2MacData,
-  msg2SignatureData,
-  msg3MacData,
-  type PlatformInfoBlob,
-  parseMsg1,
-  parseMsg3,
-} from '../../src/wire/ra.ts';
+import { msg3MacData, parseMsg1, parseMsg3 } from '../../src/wire/ra.ts';
+import { code } from '../helpers/errors.ts';
+import { groupKeyPem, type HandMsg2Options, handAttResult, handMsg2 } from '../helpers/hand-sp.ts';
 
 const sp = generateEcKeyPair();
 const otherSp = generateEcKeyPair();
-
-const ZERO_PIB: PlatformInfoBlob = {
-  epidGroupStatus: 0,
-  tcbEvaluationStatus: 0,
-  pseEvaluationStatus: 0,
-  latestEquivalentTcbPsvn: new Uint8Array(18),
-  latestPseIsvsvn: new Uint8Array(2),
-  latestPsdaSvn: new Uint8Array(4),
-  performanceRekeyGid: new Uint8Array(4),
-  signature: new Uint8Array(64),
-};
 
 function makeCore(spPublicKey = sp.publicKey): RaCore {
   return new RaCore({
@@ -54,54 +26,16 @@ function makeCore(spPublicKey = sp.publicKey): RaCore {
 }
 
 // A fixed simulated EPID group key (no warning).
-const GROUP_PEM = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
+const GROUP_PEM = groupKeyPem();
 
-interface Msg2Options {
-  readonly kdfId?: number;
-  readonly sigRl?: Uint8Array;
-  readonly signer?: typeof sp;
-  readonly tamper?: (bytes: Uint8Array) => void;
-}
+type Msg2Options = HandMsg2Options & { readonly signer?: typeof sp };
 
-/** What the SP does in §4.1 step 4, by hand. */
+/** What the SP does in §4.1 step 4, by hand (SPID 5a…5a, signed by `sp` unless `signer`). */
 function spMsg2(gA: Uint8Array, o: Msg2Options = {}): { bytes: Uint8Array; keys: RaKeys; gB: Uint8Array } {
-  const pair = generateEcKeyPair();
-  const keys = deriveRaKeys(ecdhSharedSecretLE(pair.privateKey, gA));
-  const body = {
-    gB: pair.publicKey,
-    spid: new Uint8Array(16).fill(0x5a),
-    quoteType: 1,
-    kdfId: o.kdfId ?? 1,
-    signGbGa: signSgx((o.signer ?? sp).privateKey, msg2SignatureData(pair.publicKey, gA)),
-  };
-  const bytes = encodeMsg2({
-    ...body,
-    mac: aesCmac(keys.smk, msg2MacData(body)),
-    sigRl: o.sigRl ?? new Uint8Array(0),
-  });
-  o.tamper?.(bytes);
-  return { bytes, keys, gB: pair.publicKey };
+  return handMsg2(o.signer ?? sp, gA, { spid: new Uint8Array(16).fill(0x5a), ...o });
 }
 
-function attResult(keys: RaKeys, secret: Uint8Array | null, tamperMac = false): Uint8Array {
-  const pib = encodePlatformInfoBlob(ZERO_PIB);
-  const mac = aesCmac(keys.mk, pib);
-  if (tamperMac) mac[0]! ^= 1;
-  const sealed =
-    secret === null
-      ? { ciphertext: new Uint8Array(2), tag: new Uint8Array(16) }
-      : aesGcmEncrypt(keys.sk, new Uint8Array(12), secret);
-  return encodeAttestationResult({
-    platformInfoBlob: ZERO_PIB,
-    mac,
-    payloadTag: sealed.tag,
-    payload: sealed.ciphertext,
-  });
-}
-
-const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+const attResult = handAttResult;
 
 describe('RaCore (PROTOCOL-SEED.md §6.6)', () => {
   test('happy path: msg1 → msg3 binds the session keys into the quote; the secret decrypts', async () => {

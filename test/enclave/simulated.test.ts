@@ -2,21 +2,12 @@
  * The simulated enclave in its worker thread (EPID and DCAP quote modes) and in process.
  */
 import assert from 'node:assert/strict';
-import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import {
-  aesCmac,
-  aesGcmEncrypt,
-  deriveRaKeys,
-  ecdhSharedSecretLE,
-  generateEcKeyPair,
-  type RaKeys,
-  raReportData,
-  signSgx,
-} from '../../src/crypto/index.ts';
+import { generateEcKeyPair, raReportData } from '../../src/crypto/index.ts';
 import { type Enclave, SIM_EPID_GROUP_ID, SimulatedEnclave } from '../../src/enclave/index.ts';
 import {
   createSimulatedPlatform,
@@ -26,70 +17,16 @@ import {
 import { verifyQuote } from '../../src/verify/dcap.ts';
 import { toHex } from '../../src/wire/hex.ts';
 import { parseQuote } from '../../src/wire/quote.ts';
-import {
-  encodeAttestationResult,
-  encodeMsg2,
-  encodePlatformInfoBlob,
-  msg2MacData,
-  msg2SignatureData,
-  type PlatformInfoBlob,
-  parseMsg1,
-  parseMsg3,
-} from '../../src/wire/ra.ts';
+import { code } from '../helpers/errors.ts';
+import { groupKeyPem, runHandSession } from '../helpers/hand-sp.ts';
 
 const sp = generateEcKeyPair();
-const GROUP_PEM = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
-const ZERO_PIB: PlatformInfoBlob = {
-  epidGroupStatus: 0,
-  tcbEvaluationStatus: 0,
-  pseEvaluationStatus: 0,
-  latestEquivalentTcbPsvn: new Uint8Array(18),
-  latestPseIsvsvn: new Uint8Array(2),
-  latestPsdaSvn: new Uint8Array(4),
-  performanceRekeyGid: new Uint8Array(4),
-  signature: new Uint8Array(64),
-};
-const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+const GROUP_PEM = groupKeyPem();
 
-/** One full enclave session driven by a hand-made SP; returns the quote, keys and the delivered secret. */
-async function runSession(
-  enclave: Enclave,
-  secret: Uint8Array,
-): Promise<{
-  quote: Uint8Array;
-  gA: Uint8Array;
-  gB: Uint8Array;
-  keys: RaKeys;
-  delivered: Uint8Array;
-  gid: Uint8Array;
-}> {
-  const session = await enclave.openSession();
-  const msg1 = parseMsg1(await session.msg1());
-  const pair = generateEcKeyPair();
-  const keys = deriveRaKeys(ecdhSharedSecretLE(pair.privateKey, msg1.gA));
-  const body = {
-    gB: pair.publicKey,
-    spid: new Uint8Array(16),
-    quoteType: 0,
-    kdfId: 1,
-    signGbGa: signSgx(sp.privateKey, msg2SignatureData(pair.publicKey, msg1.gA)),
-  };
-  const msg2 = encodeMsg2({ ...body, mac: aesCmac(keys.smk, msg2MacData(body)), sigRl: new Uint8Array(0) });
-  const msg3 = parseMsg3(await session.processMsg2(msg2));
-  const sealed = aesGcmEncrypt(keys.sk, new Uint8Array(12), secret);
-  await session.verifyAttestationResult(
-    encodeAttestationResult({
-      platformInfoBlob: ZERO_PIB,
-      mac: aesCmac(keys.mk, encodePlatformInfoBlob(ZERO_PIB)),
-      payloadTag: sealed.tag,
-      payload: sealed.ciphertext,
-    }),
-  );
-  const delivered = await session.decryptSecret();
-  await session.close();
-  return { quote: msg3.quote, gA: msg1.gA, gB: pair.publicKey, keys, delivered, gid: msg1.gid };
+/** One full enclave session driven by the hand-made SP (quote type 0: unlinkable). */
+async function runSession(enclave: Enclave, secret: Uint8Array) {
+  const r = await runHandSession(enclave, sp, secret, { quoteType: 0 });
+  return { ...r, gA: r.msg1.gA, gid: r.msg1.gid };
 }
 
 describe('SimulatedEnclave, EPID mode, in a worker thread', () => {

@@ -4,7 +4,12 @@ import { webcrypto, X509Certificate } from 'node:crypto';
 import { describe, test } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import { isAttestError } from '../../src/errors.ts';
-import { parseCertificate, parseCertificateChain } from '../../src/pki/cert.ts';
+import {
+  certificateSignatureChecks,
+  isSignedBy,
+  parseCertificate,
+  parseCertificateChain,
+} from '../../src/pki/cert.ts';
 import { verifyChain, verifyPckChain, verifyTcbSigningChain } from '../../src/pki/chain.ts';
 import { decodePemBlocks, urlDecodePem } from '../../src/pki/pem.ts';
 import { IAS_REPORT_SIGNING_CA_PEM, INTEL_SGX_ROOT_CA_PEM } from '../../src/pki/roots.ts';
@@ -527,5 +532,53 @@ describe('CA constraints (RFC 5280 §6.1.4) with synthetic certificates', async 
   test('leaf with the CA name but signed by the root key', async () => {
     const chain = [der(await mkLeaf(goodLeafExt, rootKeys.privateKey)), der(await mkCa(goodCaExt)), root];
     assert.throws(() => run(chain), code('ERR_PKI_SIGNATURE'));
+  });
+});
+
+describe('leaf signature caching (DESIGN.md "Performance targets": off by default)', () => {
+  const [leaf, ca, root] = decodePemBlocks(quoteChainPem('phala-dcap-qvl/sgx_quote')) as [
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+  ];
+  const opts = { now: at('2025-07-19T10:01:17Z'), trustAnchors: ROOT, ...SKIP };
+  const checksOf = (fn: () => unknown): number => {
+    const before = certificateSignatureChecks();
+    fn();
+    return certificateSignatureChecks() - before;
+  };
+
+  test('by default the leaf signature is computed on every call; the CA and root results are cached', () => {
+    // Even with the leaf's result in the shared pki cache (isSignedBy remembers it), verifyChain re-checks.
+    assert.equal(isSignedBy(leaf, ca), true);
+    verifyChain([leaf, ca, root], opts);
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        checksOf(() => verifyChain([leaf, ca, root], opts)),
+        1,
+      );
+  });
+
+  test('with a leafSignatureCache the leaf result is remembered there and reused', () => {
+    const memo = new Map<string, true>();
+    verifyChain([leaf, ca, root], { ...opts, leafSignatureCache: memo });
+    assert.equal(memo.size, 1);
+    assert.equal(
+      checksOf(() => verifyChain([leaf, ca, root], { ...opts, leafSignatureCache: memo })),
+      0,
+    );
+    // The same chain without the cache is checked again.
+    assert.equal(
+      checksOf(() => verifyChain([leaf, ca, root], opts)),
+      1,
+    );
+  });
+
+  test('a cache is trusted only when given: a bad leaf under a colliding cache key', () => {
+    const bad = flip(leaf, leaf.length - 1);
+    // A cache that answers "verified" for every key stands for a key collision.
+    const colliding = { get: (): true => true, set: (): void => {} };
+    verifyChain([bad, ca, root], { ...opts, leafSignatureCache: colliding });
+    assert.throws(() => verifyChain([bad, ca, root], opts), code('ERR_PKI_SIGNATURE'));
   });
 });

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
+  appAttOkMessage,
   attestationResultFromMessage,
   attestationResultToMessage,
   decodeProtocolFrame,
@@ -31,16 +31,11 @@ import {
   RA_MSG_TYPES,
 } from '../../src/wire/messages.ts';
 import { encodeAttestationResult, parseMsg1, parseMsg2, parsePlatformInfoBlob } from '../../src/wire/ra.ts';
+import { code } from '../helpers/errors.ts';
+import { SAMPLE1, sample1Bytes } from '../helpers/intel-sample.ts';
 
-const S = (
-  JSON.parse(
-    readFileSync(new URL('../vectors/intel-sample/sample-messages.json', import.meta.url), 'utf8'),
-  ) as {
-    sample1: Record<string, unknown>;
-  }
-).sample1;
-const hex = (k: string) => fromHex(S[k] as string);
-const code = (c: string) => (e: unknown) => (e as { code?: string }).code === c;
+const S = SAMPLE1;
+const hex = sample1Bytes;
 
 // PROTOCOL-SEED.md §2.5 (checked against C++ libprotobuf 3.21.12).
 const REF_MSG1 =
@@ -53,7 +48,7 @@ const REF_ATT =
 
 /** The attestation result the seed's SP sends for sample set 1 (§2.5 last row, §5.7). */
 function seedAttestationResult(): Uint8Array {
-  const gcm = S.gcmSeed as { ciphertext: string; tag: string };
+  const gcm = S.gcmSeed;
   return encodeAttestationResult({
     platformInfoBlob: parsePlatformInfoBlob(hex('attestationResult').subarray(0, 97)),
     mac: hex('resultMac'),
@@ -110,19 +105,7 @@ describe('PROTOCOL-SEED.md §2.5 reference encodings', () => {
       assert.equal(back.type, m.type);
       assert.deepEqual(encodeProtocolMessage(back).body, frame.body);
     });
-    const ok = encodeProtocolMessage({
-      type: RA_MSG_TYPES.RA_APP_ATT_OK,
-      message: {
-        type: 6,
-        size: 0,
-        encryptedContent: new Uint8Array(0),
-        macSmk: new Uint8Array(0),
-        encryptedPkey: new Uint8Array(0),
-        encryptedPkeyMacSmk: new Uint8Array(0),
-        encryptedX509: new Uint8Array(0),
-        encryptedX509MacSmk: new Uint8Array(0),
-      },
-    });
+    const ok = encodeProtocolMessage(appAttOkMessage());
     assert.equal(toHex(ok.body), '08061000', '§2.5: InitialMessage{type:6,size:0}');
     assert.throws(
       () => decodeProtocolFrame({ type: 7, body: new Uint8Array(0) }),

@@ -20,6 +20,7 @@ import {
   type SpState,
   type Step,
 } from '../../src/protocol/index.ts';
+import { toEnclaveIdentity } from '../../src/verify/identity.ts';
 import { toHex } from '../../src/wire/hex.ts';
 import { RA_MSG_TYPES } from '../../src/wire/messages.ts';
 import { parseQuote, type QuoteV2 } from '../../src/wire/quote.ts';
@@ -41,7 +42,6 @@ const verifier: QuoteVerifier = {
   },
   async verifyEpid(quote, { nonce }) {
     const q = parseQuote(quote) as QuoteV2;
-    const b = q.body;
     return {
       kind: 'epid',
       iasStatus: 'OK',
@@ -51,21 +51,7 @@ const verifier: QuoteVerifier = {
       timestamp: '2025-01-01T00:00:00',
       nonce,
       epidGroupId: toHex(q.epidGroupId),
-      enclave: {
-        mrEnclave: toHex(b.mrEnclave),
-        mrSigner: toHex(b.mrSigner),
-        isvProdId: b.isvProdId,
-        isvSvn: b.isvSvn,
-        attributes: toHex(b.attributes),
-        debug: b.debug,
-        miscSelect: b.miscSelect,
-        cpuSvn: toHex(b.cpuSvn),
-        isvExtProdId: toHex(b.isvExtProdId),
-        isvFamilyId: toHex(b.isvFamilyId),
-        configId: toHex(b.configId),
-        configSvn: b.configSvn,
-        reportData: toHex(b.reportData),
-      },
+      enclave: toEnclaveIdentity(q.body),
       steps: [],
     };
   },

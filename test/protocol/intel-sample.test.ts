@@ -6,7 +6,6 @@
  * under the sample SK.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { aesCmac, dangerouslyIntelSampleRandom, privateKeyFromSgx } from '../../src/crypto/index.ts';
 import { appraise } from '../../src/policy/appraise.ts';
@@ -14,6 +13,7 @@ import { type PolicyInput, parsePolicy } from '../../src/policy/schema.ts';
 import { attestationResultFromMessage, msg1ToMessage } from '../../src/protocol/convert.ts';
 import {
   type Appraiser,
+  appAttOkMessage,
   decodeProtocolFrame,
   encodeProtocolMessage,
   msg2BytesFromMessage,
@@ -24,8 +24,9 @@ import {
   type SpState,
   type SpStep,
 } from '../../src/protocol/index.ts';
+import { toEnclaveIdentity } from '../../src/verify/identity.ts';
 import type { EnclaveIdentity, VerifiedIasReport } from '../../src/verify/types.ts';
-import { fromHex, toHex } from '../../src/wire/hex.ts';
+import { toHex } from '../../src/wire/hex.ts';
 import { RA_MSG_TYPES } from '../../src/wire/messages.ts';
 import { parseQuote, type QuoteV2 } from '../../src/wire/quote.ts';
 import {
@@ -35,35 +36,13 @@ import {
   parseMsg1,
   parseMsg3,
 } from '../../src/wire/ra.ts';
+import { SAMPLE1, sample1Bytes } from '../helpers/intel-sample.ts';
 
-const S = (
-  JSON.parse(
-    readFileSync(new URL('../vectors/intel-sample/sample-messages.json', import.meta.url), 'utf8'),
-  ) as {
-    sample1: Record<string, unknown>;
-  }
-).sample1;
-const hex = (k: string) => fromHex(S[k] as string);
+const S = SAMPLE1;
+const hex = sample1Bytes;
 const NOW = new Date('2025-01-01T00:00:00Z');
 
-function identityOf(q: QuoteV2): EnclaveIdentity {
-  const b = q.body;
-  return {
-    mrEnclave: toHex(b.mrEnclave),
-    mrSigner: toHex(b.mrSigner),
-    isvProdId: b.isvProdId,
-    isvSvn: b.isvSvn,
-    attributes: toHex(b.attributes),
-    debug: b.debug,
-    miscSelect: b.miscSelect,
-    cpuSvn: toHex(b.cpuSvn),
-    isvExtProdId: toHex(b.isvExtProdId),
-    isvFamilyId: toHex(b.isvFamilyId),
-    configId: toHex(b.configId),
-    configSvn: b.configSvn,
-    reportData: toHex(b.reportData),
-  };
-}
+const identityOf = (q: QuoteV2): EnclaveIdentity => toEnclaveIdentity(q.body);
 
 /** A test double at the quote-verifier interface: "IAS" answers `status` for any quote. */
 function fakeIas(
@@ -97,7 +76,7 @@ function policyAppraiser(input: PolicyInput): Appraiser {
   return (evidence) => appraise(evidence, policy, { now: NOW });
 }
 
-const SAMPLE_POLICY: PolicyInput = { mrEnclave: [(S.quote as { mrEnclave: string }).mrEnclave] };
+const SAMPLE_POLICY: PolicyInput = { mrEnclave: [S.quote.mrEnclave] };
 
 function sampleSp(verifier: QuoteVerifier, appraiser: Appraiser): ServiceProvider {
   return new ServiceProvider({
@@ -187,24 +166,12 @@ describe('ServiceProvider × Intel sample set 1', () => {
     const s = await sp.step(state, msg3Input(hex('msg3')));
     assert.equal(s.state.step, 'await-app-att-ok');
     const att = attOf(wire(s.send[0]!));
-    const gcm = S.gcmSeed as { ciphertext: string; tag: string };
+    const gcm = S.gcmSeed;
     assert.equal(toHex(att.payload), gcm.ciphertext);
     assert.equal(toHex(att.payloadTag), gcm.tag);
     const done = await sp.step(s.state, {
       kind: 'message',
-      message: wire({
-        type: 6,
-        message: {
-          type: 6,
-          size: 0,
-          encryptedContent: new Uint8Array(0),
-          macSmk: new Uint8Array(0),
-          encryptedPkey: new Uint8Array(0),
-          encryptedPkeyMacSmk: new Uint8Array(0),
-          encryptedX509: new Uint8Array(0),
-          encryptedX509MacSmk: new Uint8Array(0),
-        },
-      }),
+      message: wire(appAttOkMessage()),
     });
     assert.equal(done.state.step, 'done');
     if (done.state.step !== 'done') return;

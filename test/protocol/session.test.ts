@@ -40,6 +40,7 @@ import { createSimulatedPlatform, type SimulatedPlatform } from '../../src/sim/p
 import type { SessionHandler } from '../../src/transport/session.ts';
 import { verifyQuote } from '../../src/verify/dcap.ts';
 import { verifyIasReport } from '../../src/verify/ias.ts';
+import { toEnclaveIdentity } from '../../src/verify/identity.ts';
 import type { EnclaveIdentity, VerifiedIasReport } from '../../src/verify/types.ts';
 import { toHex } from '../../src/wire/hex.ts';
 import { type DecodedBody, RA_MSG_TYPES } from '../../src/wire/messages.ts';
@@ -109,24 +110,7 @@ function appError(o: Outcome): string | undefined {
   return o.app.step === 'failed' ? o.app.error.code : undefined;
 }
 
-function identityOf(q: QuoteV2): EnclaveIdentity {
-  const b = q.body;
-  return {
-    mrEnclave: toHex(b.mrEnclave),
-    mrSigner: toHex(b.mrSigner),
-    isvProdId: b.isvProdId,
-    isvSvn: b.isvSvn,
-    attributes: toHex(b.attributes),
-    debug: b.debug,
-    miscSelect: b.miscSelect,
-    cpuSvn: toHex(b.cpuSvn),
-    isvExtProdId: toHex(b.isvExtProdId),
-    isvFamilyId: toHex(b.isvFamilyId),
-    configId: toHex(b.configId),
-    configSvn: b.configSvn,
-    reportData: toHex(b.reportData),
-  };
-}
+const identityOf = (q: QuoteV2): EnclaveIdentity => toEnclaveIdentity(q.body);
 
 /** A test double for IAS: checks the simulated EPID signature with the group key, reports `status`. */
 function fakeIas(groupPublicKeyPem: string, status = 'OK'): QuoteVerifier & { sigRlCalls: number } {

@@ -17,6 +17,7 @@ import {
   splitSignedBody,
 } from '../../src/collateral/index.ts';
 import { isAttestError } from '../../src/errors.ts';
+import { certificateSignatureChecks } from '../../src/pki/cert.ts';
 import { parsePckExtensions } from '../../src/pki/pck.ts';
 import { INTEL_SGX_ROOT_CA_PEM } from '../../src/pki/roots.ts';
 import {
@@ -528,6 +529,45 @@ describe('collateral mutations (phala tdx_quote)', () => {
     assert.throws(
       () => verifyQuote(n, TDX_COLL, { now: TDX_AT, cache }),
       code('ERR_VERIFY_QE_REPORT_SIGNATURE'),
+    );
+  });
+
+  test('the PCK leaf signature is re-verified on every call unless cachePlatform is on', () => {
+    const checksOf = (fn: () => unknown): number => {
+      const before = certificateSignatureChecks();
+      fn();
+      return certificateSignatureChecks() - before;
+    };
+    const cache = new VerifierCache();
+    verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache });
+    // Warm collateral: the one certificate signature computed per call is the PCK leaf's.
+    for (let i = 0; i < 3; i++)
+      assert.equal(
+        checksOf(() => verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache })),
+        1,
+      );
+    // The same with the process-wide default cache, once its collateral is warm.
+    verifyQuote(TDX, TDX_COLL, { now: TDX_AT });
+    assert.equal(
+      checksOf(() => verifyQuote(TDX, TDX_COLL, { now: TDX_AT })),
+      1,
+    );
+    const platform = new VerifierCache({ cachePlatform: true });
+    verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache: platform });
+    assert.equal(
+      checksOf(() => verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache: platform })),
+      0,
+    );
+    // A platform-cached leaf does not leak into a verifier without the opt-in.
+    assert.equal(
+      checksOf(() => verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache })),
+      1,
+    );
+    // Dropping the platform entries (collateral stays warm) brings the check back.
+    platform.platform?.clear();
+    assert.equal(
+      checksOf(() => verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache: platform })),
+      1,
     );
   });
 

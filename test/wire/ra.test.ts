@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isAttestError, ParseError } from '../../src/errors.ts';
@@ -33,40 +32,8 @@ import {
   platformInfoBlobSignatureData,
   sec1ToEc256Public,
 } from '../../src/wire/ra.ts';
+import { type Sample1Key, SAMPLE1 as V } from '../helpers/intel-sample.ts';
 
-/** The string fields of sample set 1 in test/vectors/intel-sample/sample-messages.json. */
-type Sample1Key =
-  | 'msg1'
-  | 'msg2ResponseHeader'
-  | 'msg2'
-  | 'msg3'
-  | 'attestationResult'
-  | 'spPrivateKeyLE'
-  | 'spPrivateKeyBE'
-  | 'spPublicKeyLE'
-  | 'ephemeralScalarBE'
-  | 'gB'
-  | 'spid'
-  | 'sharedSecretLE'
-  | 'kdk'
-  | 'smk'
-  | 'sk'
-  | 'mk'
-  | 'vk'
-  | 'msg2Mac'
-  | 'signGbGaSBE'
-  | 'msg3Mac'
-  | 'reportData'
-  | 'resultMac'
-  | 'reportKeyPrivateLE'
-  | 'reportKeyPublicLE';
-type Sample1 = Record<Sample1Key, string> & {
-  gcmIntel: { plaintext: string; ciphertext: string; tag: string };
-  quote: { mrEnclave: string; mrSigner: string };
-};
-const V = JSON.parse(
-  readFileSync(new URL('../vectors/intel-sample/sample-messages.json', import.meta.url), 'utf8'),
-).sample1 as Sample1;
 const h = (k: Sample1Key): Uint8Array => fromHex(V[k]);
 const ATT = V.attestationResult + V.gcmIntel.ciphertext;
 
