@@ -256,6 +256,11 @@ function verifiedDocument<T>(
     throw new VerificationError(
       code,
       `${what} is signed by "${signer.subjectCommonName ?? '?'}", not by the "${INTEL_TCB_SIGNING_CN}" certificate`,
+      {
+        hint:
+          'with the default Intel trust anchor only Intel-signed collateral verifies; for a simulated platform ' +
+          'pass its root as a trust anchor (--trust-anchor DIR/sim-root.pem)',
+      },
     );
   }
   if (signer.basicConstraints?.cA === true) {
