@@ -2,9 +2,12 @@
  * X.509 certificates (RFC 5280 §4): the fields attestkit checks, parsed with its own strict DER
  * reader, plus node's `X509Certificate` and public `KeyObject` for the signatures.
  *
- * Parsed certificates are cached by the SHA-256 of their DER in a small bounded map, so the Intel
- * root and the PCK CAs are parsed (and their keys imported) once. Callers always receive fresh
- * frozen records with their own byte copies; the cache keeps private copies.
+ * Parsed certificates are cached by content in a small bounded map (looked up by a cheap
+ * fingerprint, confirmed by comparing the whole DER), so the Intel root and the PCK CAs are parsed
+ * (and their keys imported) once. Callers always receive fresh frozen records with their own byte
+ * copies; the cache keeps private copies. {@link freshCertificateEntry} parses without the cache:
+ * the verifier uses it for a PCK leaf, which DESIGN.md keeps out of caches unless the platform cache
+ * is opted into.
  *
  * @module
  */
@@ -18,6 +21,7 @@ import {
 import { CryptoError, ParseError } from '../errors.ts';
 import { bytesEqual, toHex } from '../wire/hex.ts';
 import { DER_TAG, type DerReader, parseDer } from './der.ts';
+import { type FastCertificateFields, fastCertificateFields } from './fast.ts';
 import { decodePemBlocks } from './pem.ts';
 
 /** Object identifiers attestkit recognises in certificates and CRLs. */
@@ -169,7 +173,7 @@ export interface SignedEntry extends SignatureTrailer {
   readonly tbsSignatureAlgorithm: Uint8Array;
 }
 
-/** Internal, cached state of one certificate. Private copies; never handed out. */
+/** Internal state of one certificate: its own DER (fields may be views into it); never handed out. */
 interface CertEntry extends SignedEntry {
   readonly version: number;
   readonly serialNumber: string;
@@ -199,8 +203,11 @@ const SIGNATURE_CACHE_SIZE = 1024;
 /** The largest certificate accepted (bytes). */
 export const MAX_CERT_SIZE: number = 64 * 1024;
 
-const certCache = new Map<string, CertEntry>();
+/** Parsed certificates by {@link fingerprint} of their DER; a hit counts only if the DER is equal. */
+const certCache = new Map<number, CertEntry>();
 const signatureCache = new Map<string, true>();
+/** The last issuer each entry's signature verified under through `signatureCache` (by identity). */
+let verifiedIssuers = new WeakMap<CertEntry, CertEntry>();
 const entries = new WeakMap<Certificate, CertEntry>();
 
 /** Current cache limits (see {@link setPkiCacheLimits}). */
@@ -228,13 +235,22 @@ export function setPkiCacheLimits(next: PkiCacheLimits): void {
   clearPkiCaches();
 }
 
+let cacheGeneration = 0;
+
 /** Empties the certificate-parse and signature caches. */
 export function clearPkiCaches(): void {
   certCache.clear();
   signatureCache.clear();
+  verifiedIssuers = new WeakMap();
+  cacheGeneration++;
 }
 
-function remember<V>(map: Map<string, V>, key: string, value: V, cap: number): void {
+/** @internal Counts {@link clearPkiCaches} calls, so memos built from cached entries can follow. */
+export function pkiCacheGeneration(): number {
+  return cacheGeneration;
+}
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V, cap: number): void {
   if (cap <= 0) return;
   while (map.size >= cap) {
     const oldest = map.keys().next();
@@ -242,6 +258,18 @@ function remember<V>(map: Map<string, V>, key: string, value: V, cap: number): v
     map.delete(oldest.value);
   }
   map.set(key, value);
+}
+
+/**
+ * A cheap 32-bit lookup key for a DER certificate: its length and its last 32 bytes (the tail of
+ * the signature, which differs between certificates). Not a security property: a cache hit is
+ * confirmed by comparing the whole DER.
+ */
+function fingerprint(der: Uint8Array): number {
+  let h = der.length ^ 0x811c9dc5;
+  for (let i = der.length > 32 ? der.length - 32 : 0; i < der.length; i++)
+    h = Math.imul(h ^ der[i]!, 0x01000193);
+  return h >>> 0;
 }
 
 /** Lowercase hex SHA-256 of `bytes`. */
@@ -374,6 +402,39 @@ export function readExtensions(r: DerReader, field: string): CertExtension[] {
   return out;
 }
 
+/**
+ * Parsed basicConstraints and keyUsage values by their bytes (a few distinct values: every PCK
+ * leaf carries the same ones). The results are frozen and shared.
+ */
+const smallExtensionMemo = new Map<string, BasicConstraints | readonly KeyUsageName[]>();
+const MEMO_KEY = new TextDecoder('latin1');
+
+function memoised<T extends BasicConstraints | readonly KeyUsageName[]>(
+  kind: string,
+  value: Uint8Array,
+  parse: (value: Uint8Array) => T,
+): T {
+  if (value.length > 16) return parse(value);
+  const key = kind + MEMO_KEY.decode(value);
+  const known = smallExtensionMemo.get(key);
+  if (known !== undefined) return known as T;
+  const parsed = parse(value);
+  if (smallExtensionMemo.size >= 64) smallExtensionMemo.clear();
+  smallExtensionMemo.set(key, parsed);
+  return parsed;
+}
+
+/** The 20-byte key identifier after `prefix` as hex, when `value` is exactly `prefix` ‖ 20 bytes. */
+function keyIdentifierAt(value: Uint8Array, prefix: readonly number[]): string | undefined {
+  if (value.length !== prefix.length + 20) return undefined;
+  for (let i = 0; i < prefix.length; i++) if (value[i] !== prefix[i]) return undefined;
+  return toHex(value.subarray(prefix.length));
+}
+/** subjectKeyIdentifier `OCTET STRING (20)` (RFC 5280 §4.2.1.2, method 1). */
+const SKI_PREFIX = [0x04, 0x14] as const;
+/** authorityKeyIdentifier `SEQUENCE { [0] keyIdentifier (20) }` (RFC 5280 §4.2.1.1). */
+const AKI_PREFIX = [0x30, 0x16, 0x80, 0x14] as const;
+
 function parseBasicConstraints(value: Uint8Array): BasicConstraints {
   return parseDer(value, 'certificate.extensions.basicConstraints', (r) =>
     r.sequence('', (s) => {
@@ -426,12 +487,42 @@ function b64url(bytes: Uint8Array): string {
 }
 
 /**
+ * SubjectPublicKeyInfo of an uncompressed P-256 key up to the point (RFC 5480 §2): SEQUENCE {
+ * SEQUENCE { id-ecPublicKey, prime256v1 }, BIT STRING { 0 unused bits, 0x04 ‖ X ‖ Y } }.
+ */
+const P256_SPKI_PREFIX = new Uint8Array([
+  0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+  0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
+]);
+
+function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
+  if (bytes.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (bytes[i] !== prefix[i]) return false;
+  return true;
+}
+
+function importJwkPoint(crv: string, x: Uint8Array, y: Uint8Array): KeyObject {
+  return createPublicKey({ key: { kty: 'EC', crv, x: b64url(x), y: b64url(y) }, format: 'jwk' });
+}
+
+/**
  * Imports a SubjectPublicKeyInfo (RFC 5280 §4.1.2.7). Uncompressed P-256/P-384 points go through
  * JWK (RFC 5480 §2.2), which node imports several times faster than SPKI DER on OpenSSL 3
  * (DCAP-VERIFICATION.md §8.2); anything else through the SPKI decoder. An invalid key (for example a
  * point off the curve) is `ERR_CRYPTO_INVALID_PUBLIC_KEY`.
  */
 function importSubjectPublicKey(spki: Uint8Array): KeyObject {
+  if (spki.length === P256_SPKI_PREFIX.length + 64 && startsWith(spki, P256_SPKI_PREFIX)) {
+    // The exact DER of an uncompressed P-256 key (every Intel SGX certificate): X‖Y straight to JWK.
+    const at = P256_SPKI_PREFIX.length;
+    try {
+      return importJwkPoint('P-256', spki.subarray(at, at + 32), spki.subarray(at + 32, at + 64));
+    } catch (cause) {
+      throw new CryptoError('ERR_CRYPTO_INVALID_PUBLIC_KEY', 'certificate: invalid P-256 public key', {
+        cause,
+      });
+    }
+  }
   const { algorithm, curve, key } = parseDer(spki, 'certificate.subjectPublicKeyInfo', (r) =>
     r.sequence('', (s) => {
       const [algorithm, curve] = s.sequence('algorithm', (a): [string, string | undefined] => {
@@ -451,15 +542,7 @@ function importSubjectPublicKey(spki: Uint8Array): KeyObject {
       key.length === 1 + 2 * ec.size &&
       key[0] === 0x04
     ) {
-      return createPublicKey({
-        key: {
-          kty: 'EC',
-          crv: ec.crv,
-          x: b64url(key.subarray(1, 1 + ec.size)),
-          y: b64url(key.subarray(1 + ec.size)),
-        },
-        format: 'jwk',
-      });
+      return importJwkPoint(ec.crv, key.subarray(1, 1 + ec.size), key.subarray(1 + ec.size));
     }
     return createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
   } catch (cause) {
@@ -494,7 +577,18 @@ export function toX509Certificate(input: CertificateInput): X509Certificate {
   return x;
 }
 
-function parseEntry(der: Uint8Array, sha256: string): CertEntry {
+let certificateParseCount = 0;
+
+/**
+ * @internal The number of certificates parsed (not served by the parse cache) since the process
+ * started; for tests that prove a certificate is parsed on every call.
+ */
+export function certificateParses(): number {
+  return certificateParseCount;
+}
+
+function parseEntry(der: Uint8Array, knownSha256?: string): CertEntry {
+  certificateParseCount++;
   if (der.length > MAX_CERT_SIZE)
     throw new ParseError(
       'ERR_DER_INVALID',
@@ -505,22 +599,25 @@ function parseEntry(der: Uint8Array, sha256: string): CertEntry {
         have: der.length,
       },
     );
-  const fields = parseDer(der, 'certificate', (top) =>
-    top.sequence('', (c) => {
-      // RFC 5280 §4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
-      const { raw: tbs, value: tbsFields } = c.capture(DER_TAG.SEQUENCE, 'tbsCertificate', parseTbs, true);
-      return { tbs, ...readSignatureTrailer(c), ...tbsFields };
-    }),
-  );
+  // Intel's certificates take the fast path (fast.ts); anything else, and every error, the general one.
+  const fields = fastCertificateFields(der) ?? parseCertificateFields(der);
   const publicKey = importSubjectPublicKey(fields.spki);
   const ext = (oid: string) => fields.extensions.find((e) => e.oid === oid);
   const bc = ext(OID.BASIC_CONSTRAINTS);
   const ku = ext(OID.KEY_USAGE);
   const ski = ext(OID.SUBJECT_KEY_IDENTIFIER);
   const aki = ext(OID.AUTHORITY_KEY_IDENTIFIER);
+  // The hashes are computed on first use: the PCK leaf of a verified quote never needs them
+  // (they key caches and fingerprints, which the default verification path does not use for it).
+  let sha256 = knownSha256;
+  let spkiSha256: string | undefined;
+  const spki = fields.spki;
   return Object.freeze({
     der,
-    sha256,
+    get sha256(): string {
+      if (sha256 === undefined) sha256 = sha256Hex(der);
+      return sha256;
+    },
     tbs: fields.tbs,
     signature: fields.signature,
     tbsSignatureAlgorithm: fields.tbsSignatureAlgorithm,
@@ -536,18 +633,37 @@ function parseEntry(der: Uint8Array, sha256: string): CertEntry {
     subjectText: fields.subject.text,
     notBefore: fields.notBefore,
     notAfter: fields.notAfter,
-    spki: fields.spki,
-    spkiSha256: sha256Hex(fields.spki),
+    spki,
+    get spkiSha256(): string {
+      if (spkiSha256 === undefined) spkiSha256 = sha256Hex(spki);
+      return spkiSha256;
+    },
     extensions: Object.freeze(fields.extensions),
-    basicConstraints: bc === undefined ? undefined : parseBasicConstraints(bc.value),
-    keyUsage: ku === undefined ? undefined : Object.freeze(parseKeyUsage(ku.value)),
-    subjectKeyIdentifier: ski === undefined ? undefined : parseSubjectKeyIdentifier(ski.value),
+    basicConstraints: bc === undefined ? undefined : memoised('bc', bc.value, parseBasicConstraints),
+    keyUsage: ku === undefined ? undefined : memoised('ku', ku.value, (v) => Object.freeze(parseKeyUsage(v))),
+    // The usual 20-byte key identifiers directly; any other encoding through the DER reader.
+    subjectKeyIdentifier:
+      ski === undefined
+        ? undefined
+        : (keyIdentifierAt(ski.value, SKI_PREFIX) ?? parseSubjectKeyIdentifier(ski.value)),
     authorityKeyIdentifier:
       aki === undefined
         ? undefined
-        : parseAuthorityKeyIdentifier(aki.value, 'certificate.extensions.authorityKeyIdentifier'),
+        : (keyIdentifierAt(aki.value, AKI_PREFIX) ??
+          parseAuthorityKeyIdentifier(aki.value, 'certificate.extensions.authorityKeyIdentifier')),
     publicKey,
   });
+}
+
+/** @internal The general parser of a certificate's fields (any valid DER; precise errors). */
+export function parseCertificateFields(der: Uint8Array): FastCertificateFields {
+  return parseDer(der, 'certificate', (top) =>
+    top.sequence('', (c) => {
+      // RFC 5280 §4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
+      const { raw: tbs, value: tbsFields } = c.capture(DER_TAG.SEQUENCE, 'tbsCertificate', parseTbs, true);
+      return { tbs, ...readSignatureTrailer(c), ...tbsFields };
+    }),
+  );
 }
 
 function parseTbs(t: DerReader) {
@@ -592,16 +708,29 @@ function parseTbs(t: DerReader) {
 }
 
 function entryFromDer(der: Uint8Array): CertEntry {
-  const sha256 = sha256Hex(der);
-  const hit = certCache.get(sha256);
-  if (hit !== undefined) {
-    certCache.delete(sha256);
-    certCache.set(sha256, hit);
+  const key = fingerprint(der);
+  const hit = certCache.get(key);
+  if (hit !== undefined && bytesEqual(hit.der, der)) {
+    certCache.delete(key);
+    certCache.set(key, hit);
     return hit;
   }
-  const entry = parseEntry(der.slice(), sha256);
-  remember(certCache, sha256, entry, limits.certificates);
+  const entry = parseEntry(der.slice());
+  if (hit !== undefined) certCache.delete(key);
+  remember(certCache, key, entry, limits.certificates);
   return entry;
+}
+
+/**
+ * @internal Parses a certificate without the parse cache, neither reading nor filling it: for a
+ * certificate that must be parsed (and its key imported) on every call, such as a PCK leaf
+ * (DESIGN.md "Performance targets"). The caller hands `der` over: it must not change afterwards.
+ */
+export function freshCertificateEntry(der: Uint8Array): CertEntry {
+  if (!(der instanceof Uint8Array)) throw new TypeError('expected DER bytes');
+  if (der.length === 0)
+    throw new ParseError('ERR_DER_INVALID', 'certificate: empty input', { offset: 0, field: 'certificate' });
+  return parseEntry(der);
 }
 
 /** Resolves any {@link CertificateInput} to the internal cached entry. */
@@ -773,11 +902,16 @@ export function entrySignedBy(
   issuer: CertEntry,
   cache: SignatureResultCache | null = sharedSignatureCache,
 ): boolean {
+  // Entries are immutable: a pair already verified through the shared cache is known by identity
+  // (no hashing or key strings on the warm path of a cached CA and root).
+  const shared = cache === sharedSignatureCache;
+  if (shared && verifiedIssuers.get(c) === issuer) return true;
   const cacheKey = `${c.sha256}|${issuer.spkiSha256}`;
   if (cache?.get(cacheKey) === true) return true;
   signatureChecks++;
   const ok = signedEntryVerifies(c, issuer.publicKey);
   if (ok) cache?.set(cacheKey, true);
+  if (ok && shared && limits.signatures > 0) verifiedIssuers.set(c, issuer);
   return ok;
 }
 

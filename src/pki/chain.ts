@@ -6,7 +6,7 @@
  * @module
  */
 import { X509Certificate } from 'node:crypto';
-import { VerificationError } from '../errors.ts';
+import { ParseError, VerificationError } from '../errors.ts';
 import { bytesEqual } from '../wire/hex.ts';
 import {
   type CertEntry,
@@ -14,7 +14,9 @@ import {
   type CertificateInput,
   certificateEntry,
   entrySignedBy,
+  freshCertificateEntry,
   OID,
+  pkiCacheGeneration,
   publicCertificate,
   type SignatureResultCache,
 } from './cert.ts';
@@ -72,10 +74,12 @@ export interface VerifyChainOptions {
   /** The longest chain accepted, anchor included (default {@link MAX_CHAIN_LENGTH}). */
   readonly maxLength?: number;
   /**
-   * Where a verified signature of the LEAF may be remembered. Default: nowhere, the leaf's signature
-   * is checked on every call (for a PCK chain it is the platform's own certificate, and caches keyed
-   * on it are opt-in: DESIGN.md "Performance targets"). The signatures of the CAs and the anchor are
-   * always remembered in the process-wide pki cache.
+   * Where a verified signature of the LEAF may be remembered; given one, the leaf's parse may also
+   * come from the process-wide parse cache. Default: neither, the leaf is parsed (its key imported)
+   * and its signature checked on every call (for a PCK chain it is the platform's own certificate,
+   * and caches keyed on it are opt-in: DESIGN.md "Performance targets"). A leaf passed as a parsed
+   * {@link Certificate} is used as it is. The CAs and the anchor are always parsed once and their
+   * signatures remembered in the process-wide pki cache.
    */
   readonly leafSignatureCache?: SignatureResultCache;
 }
@@ -109,12 +113,44 @@ function label(e: CertEntry): string {
   return `"${e.subjectCommonName ?? e.sha256.slice(0, 16)}"`;
 }
 
-function chainEntries(chain: ChainInput): CertEntry[] {
-  if (typeof chain === 'string') return decodePemBlocks(chain, 'CERTIFICATE').map((d) => certificateEntry(d));
-  if (chain instanceof Uint8Array) return [certificateEntry(chain)];
+/**
+ * The entries of a chain, leaf first. Unless `cachedLeaf`, a leaf given as DER, PEM or node's
+ * `X509Certificate` is parsed without the parse cache.
+ */
+function chainEntries(chain: ChainInput, cachedLeaf: boolean): CertEntry[] {
+  if (typeof chain === 'string')
+    return chainEntriesFromDer(decodePemBlocks(chain, 'CERTIFICATE'), cachedLeaf);
+  if (chain instanceof Uint8Array) return chainEntriesFromDer([chain.slice()], cachedLeaf);
   if (!Array.isArray(chain))
     throw new TypeError('chain must be PEM text, DER bytes or an array of certificates');
-  return (chain as readonly CertificateInput[]).map((c) => certificateEntry(c));
+  return (chain as readonly CertificateInput[]).map((c, i) => {
+    if (i > 0 || cachedLeaf) return certificateEntry(c);
+    if (c instanceof Uint8Array) return freshCertificateEntry(c.slice());
+    if (typeof c === 'string') {
+      const ders = decodePemBlocks(c, 'CERTIFICATE');
+      if (ders.length !== 1)
+        throw new ParseError('ERR_PEM_INVALID', `expected one certificate, found ${ders.length}`, {
+          field: 'pem',
+        });
+      return freshCertificateEntry(ders[0]!);
+    }
+    if (c instanceof X509Certificate) return freshCertificateEntry(new Uint8Array(c.raw));
+    return certificateEntry(c);
+  });
+}
+
+/**
+ * @internal The entries of a chain given as DER certificates, leaf first: the CAs (and a root)
+ * through the parse cache, the leaf parsed afresh unless `cachedLeaf`. The leaf's bytes are handed
+ * over (not copied): the caller must not change them afterwards.
+ */
+export function chainEntriesFromDer(ders: readonly Uint8Array[], cachedLeaf: boolean): CertEntry[] {
+  const out: CertEntry[] = [];
+  for (let i = 0; i < ders.length; i++) {
+    const der = ders[i]!;
+    out.push(i === 0 && !cachedLeaf ? freshCertificateEntry(der) : certificateEntry(der));
+  }
+  return out;
 }
 
 function anchorEntries(anchors: TrustAnchors): CertEntry[] {
@@ -125,6 +161,53 @@ function anchorEntries(anchors: TrustAnchors): CertEntry[] {
   if (anchors instanceof Uint8Array || anchors instanceof X509Certificate || typeof anchors === 'object')
     return [certificateEntry(anchors as CertificateInput)];
   throw new TypeError('trustAnchors must be certificates, DER bytes or PEM text');
+}
+
+/** Resolved anchors of PEM text, by the text (anchors are few: a small map). */
+let anchorsByText = new Map<string, readonly CertEntry[]>();
+/** Resolved anchors of an array or certificate object, with the elements they were resolved from. */
+let anchorsByObject = new WeakMap<
+  object,
+  { readonly from: readonly unknown[]; readonly entries: readonly CertEntry[] }
+>();
+const ANCHOR_MEMO_SIZE = 16;
+let anchorsGeneration = -1;
+
+/** True when resolving `a` again gives the same entries (it cannot change in place). */
+function immutableAnchor(a: unknown): boolean {
+  if (typeof a === 'string' || a instanceof X509Certificate) return true;
+  return typeof a === 'object' && a !== null && !(a instanceof Uint8Array) && Object.isFrozen(a);
+}
+
+/**
+ * @internal The trust anchors as parsed entries, resolved once per anchors value: PEM text by its
+ * text; an array (or a certificate object) by identity, as long as it holds the same elements.
+ * Anchors given as raw bytes (which may change in place) are resolved on every call.
+ */
+export function resolveTrustAnchors(anchors: TrustAnchors): readonly CertEntry[] {
+  // Emptying the pki caches (clearPkiCaches, setPkiCacheLimits) forgets resolved anchors too.
+  if (anchorsGeneration !== pkiCacheGeneration()) {
+    anchorsByText = new Map();
+    anchorsByObject = new WeakMap();
+    anchorsGeneration = pkiCacheGeneration();
+  }
+  if (typeof anchors === 'string') {
+    const known = anchorsByText.get(anchors);
+    if (known !== undefined) return known;
+    const entries = Object.freeze(anchorEntries(anchors));
+    if (anchorsByText.size >= ANCHOR_MEMO_SIZE) anchorsByText.clear();
+    anchorsByText.set(anchors, entries);
+    return entries;
+  }
+  if (typeof anchors !== 'object' || anchors === null || anchors instanceof Uint8Array)
+    return anchorEntries(anchors);
+  const list: readonly unknown[] = Array.isArray(anchors) ? anchors : [anchors];
+  const known = anchorsByObject.get(anchors);
+  if (known !== undefined && known.from.length === list.length && known.from.every((a, i) => a === list[i]))
+    return known.entries;
+  const entries = Object.freeze(anchorEntries(anchors));
+  if (list.every(immutableAnchor)) anchorsByObject.set(anchors, { from: [...list], entries });
+  return entries;
 }
 
 /** Extensions attestkit processes; any other extension marked critical rejects the certificate. */
@@ -142,8 +225,8 @@ const PROCESSED_EXTENSIONS = new Set<string>([
  * the last certificate's issuer must be an anchor whose key verifies its signature.
  */
 function anchorPath(
-  entries: CertEntry[],
-  anchors: CertEntry[],
+  entries: readonly CertEntry[],
+  anchors: readonly CertEntry[],
   leafCache: SignatureResultCache | undefined,
 ): CertEntry[] {
   const last = entries[entries.length - 1]!;
@@ -152,7 +235,7 @@ function anchorPath(
   const signed = (c: CertEntry, a: CertEntry) => entrySignedBy(c, a, cache);
   if (bytesEqual(last.issuerDer, last.subjectDer)) {
     const anchor =
-      anchors.find((a) => a.sha256 === last.sha256) ??
+      anchors.find((a) => a === last || bytesEqual(a.der, last.der)) ??
       anchors.find((a) => bytesEqual(a.subjectDer, last.subjectDer) && bytesEqual(a.spki, last.spki));
     if (anchor === undefined)
       fail('ERR_PKI_UNTRUSTED_ROOT', `root ${label(last)} in the chain is not a trust anchor`);
@@ -202,22 +285,57 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
   const { now } = options;
   if (!(now instanceof Date) || Number.isNaN(now.getTime()))
     throw new TypeError('options.now must be a valid Date');
+  const entries = chainEntries(chain, options.leafSignatureCache !== undefined);
+  const { path, crls: usedCrls } = verifyEntryPath(
+    entries,
+    resolveTrustAnchors(options.trustAnchors),
+    options,
+  );
+  const leaf = path[0]!;
+  const certificates = Object.freeze(path.map((e) => publicCertificate(e)));
+  return Object.freeze({
+    certificates,
+    leaf: certificates[0]!,
+    anchor: certificates[certificates.length - 1]!,
+    leafCommonName: leaf.subjectCommonName,
+    earliestNotAfter: new Date(Math.min(...path.map((e) => e.notAfter))),
+    crls: Object.freeze(usedCrls),
+    earliestCrlNextUpdate:
+      usedCrls.length === 0 ? undefined : new Date(Math.min(...usedCrls.map((c) => c.nextUpdate.getTime()))),
+  });
+}
+
+/** @internal What {@link verifyEntryPath} returns: the path (leaf first, anchor last) and the CRLs checked. */
+export interface VerifiedEntryPath {
+  readonly path: readonly CertEntry[];
+  readonly crls: CrlSummary[];
+}
+
+/**
+ * @internal The checks of {@link verifyChain} (steps 1-8) over parsed entries and resolved anchors,
+ * without building public records: for callers that work on entries (the DCAP verifier).
+ */
+export function verifyEntryPath(
+  entries: readonly CertEntry[],
+  anchors: readonly CertEntry[],
+  options: Omit<VerifyChainOptions, 'trustAnchors'>,
+): VerifiedEntryPath {
+  const { now } = options;
   const t = now.getTime();
   const maxLength = options.maxLength ?? MAX_CHAIN_LENGTH;
 
   // 1. Shape.
-  const entries = chainEntries(chain);
   if (entries.length === 0) fail('ERR_PKI_CHAIN', 'empty certificate chain');
   if (entries.length > maxLength)
     fail('ERR_PKI_CHAIN', `chain of ${entries.length} certificates exceeds ${maxLength}`);
-  const seen = new Set<string>();
-  for (const [i, e] of entries.entries()) {
-    if (seen.has(e.sha256)) fail('ERR_PKI_CHAIN', `certificate ${label(e)} appears twice in the chain`);
-    seen.add(e.sha256);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    for (let j = 0; j < i; j++)
+      if (bytesEqual(entries[j]!.der, e.der))
+        fail('ERR_PKI_CHAIN', `certificate ${label(e)} appears twice in the chain`);
     if (i < entries.length - 1 && bytesEqual(e.issuerDer, e.subjectDer))
       fail('ERR_PKI_CHAIN', `self-issued certificate ${label(e)} is not at the end of the chain`);
   }
-  const anchors = anchorEntries(options.trustAnchors);
   if (anchors.length === 0) fail('ERR_PKI_UNTRUSTED_ROOT', 'no trust anchors were given');
 
   // 2. Trust anchor.
@@ -285,7 +403,8 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
     if (ca.keyUsage === undefined || !ca.keyUsage.includes('keyCertSign'))
       fail('ERR_PKI_CA_CONSTRAINTS', `issuer ${label(ca)} may not sign certificates (keyUsage keyCertSign)`);
     // Intermediates between this CA and the leaf, not counting self-issued ones.
-    const below = path.slice(1, i).filter((e) => !bytesEqual(e.issuerDer, e.subjectDer)).length;
+    let below = 0;
+    for (let j = 1; j < i; j++) if (!bytesEqual(path[j]!.issuerDer, path[j]!.subjectDer)) below++;
     if (bc.pathLenConstraint !== undefined && below > bc.pathLenConstraint)
       fail(
         'ERR_PKI_CA_CONSTRAINTS',
@@ -331,17 +450,7 @@ export function verifyChain(chain: ChainInput, options: VerifyChainOptions): Ver
     }
   }
 
-  const certificates = Object.freeze(path.map((e) => publicCertificate(e)));
-  return Object.freeze({
-    certificates,
-    leaf: certificates[0]!,
-    anchor: certificates[certificates.length - 1]!,
-    leafCommonName: leaf.subjectCommonName,
-    earliestNotAfter: new Date(Math.min(...path.map((e) => e.notAfter))),
-    crls: Object.freeze(usedCrls),
-    earliestCrlNextUpdate:
-      usedCrls.length === 0 ? undefined : new Date(Math.min(...usedCrls.map((c) => c.nextUpdate.getTime()))),
-  });
+  return { path, crls: usedCrls };
 }
 
 /** Options of {@link verifyPckChain} and {@link verifyTcbSigningChain}. */

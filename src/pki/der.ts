@@ -97,7 +97,11 @@ export class DerReader {
   readonly #bytes: Uint8Array;
   readonly #end: number;
   #pos: number;
-  readonly #path: string;
+  /** The field path, built on first use (most readers never fail, so children defer it). */
+  #path: string | undefined;
+  /** For a child reader: its parent and its field name, from which the path is built. */
+  #parent: DerReader | undefined;
+  #name = '';
   readonly #depth: number;
   readonly #maxDepth: number;
 
@@ -151,6 +155,8 @@ export class DerReader {
 
   /** The field path prefix of this reader. */
   get path(): string {
+    if (this.#path === undefined)
+      this.#path = this.#parent === undefined ? '' : this.#parent.#field(this.#name);
     return this.#path;
   }
 
@@ -160,8 +166,9 @@ export class DerReader {
   }
 
   #field(name: string): string {
-    if (name === '') return this.#path;
-    return this.#path === '' ? name : `${this.#path}.${name}`;
+    const path = this.path;
+    if (name === '') return path;
+    return path === '' ? name : `${path}.${name}`;
   }
 
   /** Throws a {@link ParseError} for `field` at the current offset (or at `offset`). */
@@ -260,14 +267,11 @@ export class DerReader {
   #child(el: DerElement, field: string): DerReader {
     if (this.#depth + 1 > this.#maxDepth)
       this.fail('ERR_DER_DEPTH', field, `nesting deeper than ${this.#maxDepth}`, el.offset);
-    return new DerReader(
-      this.#bytes,
-      this.#field(field),
-      el.contentStart,
-      el.end,
-      this.#depth + 1,
-      this.#maxDepth,
-    );
+    const child = new DerReader(this.#bytes, '', el.contentStart, el.end, this.#depth + 1, this.#maxDepth);
+    child.#path = undefined;
+    child.#parent = this;
+    child.#name = field;
+    return child;
   }
 
   /**
@@ -540,6 +544,8 @@ function twosComplement(b: Uint8Array, start: number, end: number): bigint {
   return v;
 }
 
+/** Memo keys: the content octets as one string (an injective single-byte decoding). */
+const OID_KEY = new TextDecoder('latin1');
 /** Decoded OIDs by their content octets (OIDs repeat: the SGX extension alone holds 30). */
 const oidMemo = new Map<string, string>();
 const OID_MEMO_SIZE = 512;
@@ -550,7 +556,7 @@ function decodeOid(
   end: number,
   fail: (msg: string, code: 'ERR_DER_INVALID' | 'ERR_DER_NON_MINIMAL') => never,
 ): string {
-  const key = end - start <= 24 ? ascii(b, start, end) : undefined;
+  const key = end - start <= 24 ? OID_KEY.decode(b.subarray(start, end)) : undefined;
   if (key !== undefined) {
     const hit = oidMemo.get(key);
     if (hit !== undefined) return hit;
@@ -593,6 +599,25 @@ function decodeOidUncached(
     }
   }
   return arcs.join('.');
+}
+
+/** Thrown by the `…At` helpers' failure callbacks; never escapes them. */
+const INVALID = Symbol('invalid');
+function invalid(): never {
+  throw INVALID;
+}
+
+/**
+ * @internal The OID in `b[start, end)` (content octets) as a dotted string, as {@link DerReader.oid}
+ * reads it, or `undefined` when the encoding is invalid (for the fast paths of `fast.ts`).
+ */
+export function decodeOidAt(b: Uint8Array, start: number, end: number): string | undefined {
+  try {
+    return decodeOid(b, start, end, invalid);
+  } catch (e) {
+    if (e === INVALID) return undefined;
+    throw e;
+  }
 }
 
 const DIGITS = /^[0-9]+$/;

@@ -3,9 +3,11 @@
  * its issuer chain, plus the trust anchors), so signature and chain work on collateral is done once
  * per distinct document. Time checks are never cached: they run on every call.
  *
- * Parsed certificates, the signatures of CA certificates and verified CRL signatures are cached by
- * `pki/` itself (keyed by the SHA-256 of the DER). Nothing keyed on the quote, its PCK leaf or its QE
- * report is remembered unless {@link VerifierCacheOptions.cachePlatform} is set.
+ * Parsed CA and root certificates, the signatures of CA certificates and verified CRL signatures
+ * are cached by `pki/` itself (by content). Nothing keyed on the quote, its PCK leaf or its QE report
+ * is remembered unless {@link VerifierCacheOptions.cachePlatform} is set: by default each call parses
+ * the PCK leaf, imports its key and checks its signature, the QE report signature, the binding and
+ * the quote signature (DESIGN.md "Performance targets", "warm").
  *
  * @module
  */
@@ -33,11 +35,11 @@ export interface VerifierCacheOptions {
   /** The most entries per map (default 256); the oldest goes first. */
   readonly maxEntries?: number;
   /**
-   * Also remember, per platform, that the PCK CA signed a PCK leaf (keyed on the SHA-256 of the leaf
-   * and of the CA key), that a PCK leaf signed a given QE report (keyed on the SHA-256 of
-   * leaf ‖ QE report ‖ QE report signature), and the imported attestation keys. Off by default:
-   * each call then verifies the PCK leaf and QE report signatures. DESIGN.md calls this
-   * "platform seen before".
+   * Also remember, per platform, the parsed PCK leaf (in the pki parse cache), that the PCK CA signed
+   * it (keyed on the SHA-256 of the leaf and of the CA key), that a PCK leaf signed a given QE report
+   * (keyed on the SHA-256 of leaf ‖ QE report ‖ QE report signature), and the imported attestation
+   * keys. Off by default: each call then parses the PCK leaf and verifies the PCK leaf and QE report
+   * signatures. DESIGN.md calls this "platform seen before".
    */
   readonly cachePlatform?: boolean;
 }
@@ -91,9 +93,11 @@ export class VerifierCache {
   readonly platform: LruMap<true> | undefined;
   /** Opt-in: imported attestation keys by their 64 bytes (hex). */
   readonly attestationKeys: LruMap<KeyObject> | undefined;
-  /** Per collateral object: its content keys, so repeated calls skip hashing. */
-  readonly collateralKeys: WeakMap<object, { readonly tcbInfo: string; readonly qeIdentity: string }> =
-    new WeakMap();
+  /** Per collateral object: its cache keys under one anchor set, so repeated calls skip hashing. */
+  readonly collateralKeys: WeakMap<
+    object,
+    { readonly anchorsKey: string; readonly tcbInfo: string; readonly qeIdentity: string }
+  > = new WeakMap();
   /** Per collateral object: its parsed CRLs. */
   readonly collateralCrls: WeakMap<object, ParsedCrls> = new WeakMap();
 

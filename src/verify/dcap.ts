@@ -20,7 +20,13 @@
  *
  * @module
  */
-import { createPublicKey, verify as cryptoVerify, type KeyObject, type X509Certificate } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  verify as cryptoVerify,
+  type KeyObject,
+  type X509Certificate,
+} from 'node:crypto';
 import {
   type Collateral,
   type IdentityTcbLevel,
@@ -31,12 +37,21 @@ import {
   type TcbLevel,
 } from '../collateral/index.ts';
 import { type AttestError, isAttestError, ParseError, VerificationError } from '../errors.ts';
-import { type Certificate, parseCertificate, parseCertificateChain, sha256Hex } from '../pki/cert.ts';
-import { INTEL_PCK_CERT_CN, INTEL_TCB_SIGNING_CN, pckCaTypeOf, verifyChain } from '../pki/chain.ts';
-import { type Crl, isRevoked, parseCrl, verifyCrl } from '../pki/crl.ts';
-import { type PckExtensions, parsePckExtensions } from '../pki/pck.ts';
+import { type CertEntry, type Certificate, parseCertificateChain, sha256Hex } from '../pki/cert.ts';
+import {
+  chainEntriesFromDer,
+  INTEL_PCK_CERT_CN,
+  INTEL_TCB_SIGNING_CN,
+  pckCaTypeOf,
+  resolveTrustAnchors,
+  verifyChain,
+  verifyEntryPath,
+} from '../pki/chain.ts';
+import { type Crl, crlState, parseCrl, verifyCrl, verifyCrlState } from '../pki/crl.ts';
+import { type PckExtensions, pckExtensionsOfEntry } from '../pki/pck.ts';
+import { decodePemBlocks } from '../pki/pem.ts';
 import { INTEL_SGX_ROOT_CA_PEM } from '../pki/roots.ts';
-import { bytesEqual, isAllZero, toHex } from '../wire/hex.ts';
+import { bytesEqual, toHex } from '../wire/hex.ts';
 import { type EcdsaQuote, INTEL_QE_VENDOR_ID, parseQuote, QUOTE_QE_VENDOR_ID_OFFSET } from '../wire/quote.ts';
 import { DEFAULT_VERIFIER_CACHE, type VerifiedSignedDocument, type VerifierCache } from './cache.ts';
 import { toEnclaveIdentity, toTdIdentity } from './identity.ts';
@@ -87,45 +102,85 @@ export interface QuoteInspection {
 
 type MutableFacts = { -readonly [K in keyof QuoteFacts]: QuoteFacts[K] };
 
+/**
+ * Records the steps as they pass. The step in progress is named by {@link Recorder.begin}; when a
+ * check throws, {@link Recorder.fail} records it as the failed step with the error's message.
+ * Passing steps are cheap: a shared frozen record when there is no detail, and details built from
+ * values already at hand (those that depend on collateral only are built once per document).
+ */
 class Recorder {
   readonly steps: VerificationStep[] = [];
   readonly facts: MutableFacts = {};
+  #current: string | undefined;
 
-  step<T>(check: string, fn: () => T, detail?: (value: T) => string | undefined): T {
-    let value: T;
-    try {
-      value = fn();
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      this.steps.push(Object.freeze({ check, ok: false, detail: message }));
-      throw e;
+  begin(check: string): void {
+    this.#current = check;
+  }
+
+  /** The step in progress passed; `detail` is optional text for the CLI and `inspectQuote`. */
+  pass(detail?: string): void {
+    const check = this.#current!;
+    this.steps.push(detail === undefined ? passedStep(check) : Object.freeze({ check, ok: true, detail }));
+    this.#current = undefined;
+  }
+
+  /** The step in progress passed, with a record built once per `key` (a collateral object). */
+  passMemo(key: object, detail: () => string): void {
+    const check = this.#current!;
+    let memo = memoSteps.get(check);
+    if (memo === undefined) {
+      memo = new WeakMap();
+      memoSteps.set(check, memo);
     }
-    const d = detail?.(value);
-    this.steps.push(Object.freeze(d === undefined ? { check, ok: true } : { check, ok: true, detail: d }));
-    return value;
+    let step = memo.get(key);
+    if (step === undefined) {
+      step = Object.freeze({ check, ok: true, detail: detail() });
+      memo.set(key, step);
+    }
+    this.steps.push(step);
+    this.#current = undefined;
+  }
+
+  /** Records the step in progress (if any) as failed with `e`'s message. */
+  fail(e: unknown): void {
+    const check = this.#current;
+    if (check === undefined) return;
+    const message = e instanceof Error ? e.message : String(e);
+    this.steps.push(Object.freeze({ check, ok: false, detail: message }));
+    this.#current = undefined;
   }
 }
+
+/** Shared records of steps that passed without a detail. */
+const passedSteps = new Map<string, VerificationStep>();
+function passedStep(check: string): VerificationStep {
+  let step = passedSteps.get(check);
+  if (step === undefined) {
+    step = Object.freeze({ check, ok: true });
+    passedSteps.set(check, step);
+  }
+  return step;
+}
+
+/** Step records whose detail depends on one collateral object only, per check. */
+const memoSteps = new Map<string, WeakMap<object, VerificationStep>>();
 
 // ---- helpers ----
 
 const UTF8 = new TextEncoder();
 const DEFAULT_ANCHORS: readonly TrustAnchor[] = Object.freeze([INTEL_SGX_ROOT_CA_PEM]);
-const DEFAULT_ANCHORS_KEY = 'intel-sgx-root-ca';
-const anchorKeys = new WeakMap<readonly TrustAnchor[], string>();
+/** The cache-key part naming a set of resolved anchors (their sorted SHA-256s). */
+const anchorKeys = new WeakMap<readonly CertEntry[], string>();
 
-function anchorsKeyOf(anchors: readonly TrustAnchor[] | undefined): string {
-  if (anchors === undefined) return DEFAULT_ANCHORS_KEY;
-  const known = anchorKeys.get(anchors);
-  if (known !== undefined) return known;
-  if (!Array.isArray(anchors) || anchors.length === 0)
-    throw new TypeError('trustAnchors must be a non-empty array');
-  const ids: string[] = [];
-  for (const a of anchors) {
-    const certs = typeof a === 'string' ? parseCertificateChain(a) : [parseCertificate(a)];
-    for (const c of certs) ids.push(c.sha256);
+function anchorsKeyOf(entries: readonly CertEntry[]): string {
+  let key = anchorKeys.get(entries);
+  if (key === undefined) {
+    key = entries
+      .map((e) => e.sha256)
+      .sort()
+      .join(',');
+    anchorKeys.set(entries, key);
   }
-  const key = ids.sort().join(',');
-  anchorKeys.set(anchors, key);
   return key;
 }
 
@@ -174,20 +229,26 @@ function checkValidity(certs: readonly Certificate[], now: Date): void {
   }
 }
 
+/** ISO 8601 text of collateral instants (few distinct values: memoised, bounded). */
+const isoMemo = new Map<number, string>();
 function iso(ms: number): string {
-  return new Date(ms).toISOString().replace('.000Z', 'Z');
+  let s = isoMemo.get(ms);
+  if (s === undefined) {
+    s = new Date(ms).toISOString().replace('.000Z', 'Z');
+    if (isoMemo.size >= 256) isoMemo.clear();
+    isoMemo.set(ms, s);
+  }
+  return s;
 }
 
-function checkDocumentTime(
-  what: string,
-  doc: {
-    readonly issueDateMs: number;
-    readonly nextUpdateMs: number;
-    readonly issueDate: string;
-    readonly nextUpdate: string;
-  },
-  now: Date,
-): string {
+interface TimedDocument {
+  readonly issueDateMs: number;
+  readonly nextUpdateMs: number;
+  readonly issueDate: string;
+  readonly nextUpdate: string;
+}
+
+function checkDocumentTime(what: string, doc: TimedDocument, now: Date): void {
   const t = now.getTime();
   // DCAP-VERIFICATION.md §2.3: issueDate ≤ now ≤ nextUpdate; attestkit fails closed (§11.1).
   if (doc.issueDateMs > t)
@@ -200,7 +261,10 @@ function checkDocumentTime(
       'ERR_COLLATERAL_EXPIRED',
       `${what} nextUpdate ${doc.nextUpdate} is before the verification time ${now.toISOString()}`,
     );
-  return `${doc.issueDate} ≤ now ≤ ${doc.nextUpdate}`;
+}
+
+function crlDetail(c: Crl): string {
+  return `thisUpdate ${c.thisUpdate.toISOString()}, nextUpdate ${c.nextUpdate.toISOString()}, ${c.revoked.length} revoked`;
 }
 
 interface SignedDocInput<T> {
@@ -214,6 +278,8 @@ interface SignedDocInput<T> {
 interface Context {
   readonly now: Date;
   readonly anchors: readonly TrustAnchor[];
+  /** The anchors, parsed (resolved once per anchors array). */
+  readonly anchorEntries: readonly CertEntry[];
   readonly anchorsKey: string;
   /** True for the embedded Intel root: Intel certificate names are then required. */
   readonly intelRoles: boolean;
@@ -232,12 +298,13 @@ function verifiedDocument<T>(
     get(key: string): VerifiedSignedDocument<T> | undefined;
     set(key: string, v: VerifiedSignedDocument<T>): void;
   },
+  /** The cache key: content and anchors ({@link contentKeys}). */
   contentKey: string,
 ): VerifiedSignedDocument<T> {
   const code =
     input.kind === 'tcbInfo' ? 'ERR_COLLATERAL_TCB_INFO_SIGNATURE' : 'ERR_COLLATERAL_QE_IDENTITY_SIGNATURE';
   const what = input.kind === 'tcbInfo' ? 'TCB info' : 'QE identity';
-  const key = `${contentKey}|${ctx.anchorsKey}`;
+  const key = contentKey;
   const hit = store.get(key);
   if (hit !== undefined) {
     checkValidity(hit.chain, ctx.now);
@@ -297,23 +364,35 @@ function verifiedDocument<T>(
   return entry;
 }
 
-function contentKeys(collateral: Collateral, cache: VerifierCache): { tcbInfo: string; qeIdentity: string } {
+/**
+ * The cache keys of the collateral's TCB info and QE identity under the anchors `anchorsKey`:
+ * SHA-256 of each document's text, signature and issuer chain, then the anchors. Kept per (frozen)
+ * collateral object, so repeated calls neither hash nor build key strings.
+ */
+function contentKeys(
+  collateral: Collateral,
+  cache: VerifierCache,
+  anchorsKey: string,
+): { readonly tcbInfo: string; readonly qeIdentity: string } {
   const known = cache.collateralKeys.get(collateral);
-  if (known !== undefined) return known;
-  const keys = {
-    tcbInfo: sha256Hex(
-      UTF8.encode(
-        `${collateral.tcbInfo}\u0000${toHex(collateral.tcbInfoSignature)}\u0000${collateral.tcbInfoIssuerChain}`,
-      ),
+  if (known !== undefined && known.anchorsKey === anchorsKey) return known;
+  const tcbInfo = sha256Hex(
+    UTF8.encode(
+      `${collateral.tcbInfo}\u0000${toHex(collateral.tcbInfoSignature)}\u0000${collateral.tcbInfoIssuerChain}`,
     ),
-    qeIdentity: sha256Hex(
-      UTF8.encode(
-        `${collateral.qeIdentity}\u0000${toHex(collateral.qeIdentitySignature)}\u0000${collateral.qeIdentityIssuerChain}`,
-      ),
+  );
+  const qeIdentity = sha256Hex(
+    UTF8.encode(
+      `${collateral.qeIdentity}\u0000${toHex(collateral.qeIdentitySignature)}\u0000${collateral.qeIdentityIssuerChain}`,
     ),
-  };
+  );
+  const keys = Object.freeze({
+    anchorsKey,
+    tcbInfo: `${tcbInfo}|${anchorsKey}`,
+    qeIdentity: `${qeIdentity}|${anchorsKey}`,
+  });
   // Collateral records are frozen, so the keys stay right for the object's lifetime.
-  if (Object.isFrozen(collateral)) cache.collateralKeys.set(collateral, Object.freeze(keys));
+  if (Object.isFrozen(collateral)) cache.collateralKeys.set(collateral, keys);
   return keys;
 }
 
@@ -340,6 +419,42 @@ function parsedCrl(
   return crl;
 }
 
+/**
+ * `crl` verified against its issuer's entry at `now` (signature remembered by pki, time checked
+ * every call); a missing CRL is `ERR_PKI_CRL_MISSING` (through `verifyCrl`'s own check).
+ */
+function verifiedCrl(crl: Crl | undefined, issuer: CertEntry, now: Date, name: string): Crl {
+  if (crl === undefined) return verifyCrl(undefined, issuer.der, now, { name });
+  verifyCrlState(crlState(crl), issuer, now, name);
+  return crl;
+}
+
+/** True when `crl` (already verified) lists the serial number of `cert`. */
+function listed(crl: Crl, cert: { readonly serialNumber: string }): boolean {
+  return crlState(crl).serials.has(cert.serialNumber);
+}
+
+/** The PCK chain's source: DER decoded by the quote parser, or PEM blocks of the collateral. */
+type PckChainSource =
+  | { readonly from: 'quote'; readonly ders: readonly Uint8Array[] }
+  | { readonly from: 'collateral'; readonly pems: readonly string[] };
+
+function decodeCollateralChain(pems: readonly string[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const pem of pems) out.push(...decodePemBlocks(pem, 'CERTIFICATE'));
+  return out;
+}
+
+/** SHA-256(attestation key ‖ QE auth data) ‖ 0^32 = QE report data (QVL 4.1.2.4.13). */
+function bindingHolds(quote: EcdsaQuote): boolean {
+  const digest = createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest();
+  const rd = quote.qeReportBody.reportData;
+  if (rd.length !== 64) return false;
+  for (let i = 0; i < 32; i++) if (rd[i] !== digest[i]) return false;
+  for (let i = 32; i < 64; i++) if (rd[i] !== 0) return false;
+  return true;
+}
+
 // ---- the pipeline ----
 
 function run(
@@ -355,381 +470,347 @@ function run(
   const now = options.now;
   if (!(now instanceof Date) || Number.isNaN(now.getTime()))
     throw new TypeError('options.now must be a valid Date');
+  const given = options.trustAnchors;
+  if (given !== undefined && (!Array.isArray(given) || given.length === 0))
+    throw new TypeError('trustAnchors must be a non-empty array');
+  const anchors = given ?? DEFAULT_ANCHORS;
+  const anchorEntries = resolveTrustAnchors(anchors);
   const ctx: Context = {
     now,
-    anchors: options.trustAnchors ?? DEFAULT_ANCHORS,
-    anchorsKey: anchorsKeyOf(options.trustAnchors),
-    intelRoles: options.trustAnchors === undefined,
+    anchors,
+    anchorEntries,
+    anchorsKey: anchorsKeyOf(anchorEntries),
+    intelRoles: given === undefined,
     cache: options.cache ?? DEFAULT_VERIFIER_CACHE,
   };
   const facts = rec.facts;
 
   // ---- A. Parse the quote. ----
-  const quote: EcdsaQuote = rec.step(
-    'quote.parse',
-    () => {
-      const q = parseQuote(quoteBytes, { allowTrailing: true });
-      if (q.version === 2) {
-        throw new ParseError(
-          'ERR_QUOTE_UNSUPPORTED_VERSION',
-          'quote.version: EPID v2 quotes are verified through IAS',
-          {
-            offset: 0,
-            field: 'quote.version',
-          },
-        );
-      }
-      return q;
-    },
-    (q) => `v${q.version} ${q.teeType} quote, ${q.length} bytes`,
-  );
+  rec.begin('quote.parse');
+  const parsed = parseQuote(quoteBytes, { allowTrailing: true });
+  if (parsed.version === 2) {
+    throw new ParseError(
+      'ERR_QUOTE_UNSUPPORTED_VERSION',
+      'quote.version: EPID v2 quotes are verified through IAS',
+      {
+        offset: 0,
+        field: 'quote.version',
+      },
+    );
+  }
+  const quote: EcdsaQuote = parsed;
+  rec.pass(`v${quote.version} ${quote.teeType} quote, ${quote.length} bytes`);
   facts.quoteVersion = quote.version;
   facts.teeType = quote.teeType;
   if (quote.body.kind === 'sgx') facts.enclave = toEnclaveIdentity(quote.body);
   else facts.td = toTdIdentity(quote.body);
 
-  rec.step('quote.header', () => {
-    // §1.2 A: the QE vendor ID must be Intel's.
-    if (!bytesEqual(quote.qeVendorId, INTEL_QE_VENDOR_ID)) {
-      throw new ParseError(
-        'ERR_WIRE_INVALID_VALUE',
-        `quote.qeVendorId: ${toHex(quote.qeVendorId)} is not Intel's`,
-        {
-          offset: QUOTE_QE_VENDOR_ID_OFFSET,
-          field: 'quote.qeVendorId',
-        },
-      );
-    }
-  });
+  rec.begin('quote.header');
+  // §1.2 A: the QE vendor ID must be Intel's.
+  if (!bytesEqual(quote.qeVendorId, INTEL_QE_VENDOR_ID)) {
+    throw new ParseError(
+      'ERR_WIRE_INVALID_VALUE',
+      `quote.qeVendorId: ${toHex(quote.qeVendorId)} is not Intel's`,
+      {
+        offset: QUOTE_QE_VENDOR_ID_OFFSET,
+        field: 'quote.qeVendorId',
+      },
+    );
+  }
+  rec.pass();
 
-  rec.step(
-    'quote.trailing',
-    () => {
-      // §11: genuine quotes often sit in zero-padded buffers; non-zero bytes after the quote are refused.
-      if (quote.trailingBytes > 0 && !quote.trailingAllZero) {
-        throw new VerificationError(
-          'ERR_VERIFY_NONZERO_TRAILING',
-          `${quote.trailingBytes} bytes after the quote (from offset ${quote.length}) are not all zero`,
-        );
-      }
-      return quote.trailingBytes;
-    },
-    (n) => (n === 0 ? undefined : `${n} bytes of zero padding`),
-  );
+  rec.begin('quote.trailing');
+  // §11: genuine quotes often sit in zero-padded buffers; non-zero bytes after the quote are refused.
+  if (quote.trailingBytes > 0 && !quote.trailingAllZero) {
+    throw new VerificationError(
+      'ERR_VERIFY_NONZERO_TRAILING',
+      `${quote.trailingBytes} bytes after the quote (from offset ${quote.length}) are not all zero`,
+    );
+  }
+  rec.pass(quote.trailingBytes === 0 ? undefined : `${quote.trailingBytes} bytes of zero padding`);
   facts.paddingBytes = quote.trailingBytes;
 
   // The PCK chain must be at hand (certification data type 5, or given with the collateral).
-  const pckPems = rec.step(
-    'quote.certificationData',
-    () => {
-      const pems = quote.pckCertChain ?? splitChain(collateral.pckCertificateChain);
-      if (pems === undefined) {
-        throw new VerificationError(
-          'ERR_VERIFY_NO_PCK_CHAIN',
-          `the quote carries certification data type ${quote.certificationData.type}, not a PCK certificate chain (type 5), and the collateral has none`,
-          {
-            hint: 'Fetch the PCK certificate for this platform from PCS/PCCS and pass it as collateral.pckCertificateChain.',
-          },
-        );
-      }
-      return pems;
-    },
-    (p) => `${quote.pckCertChain === null ? 'collateral' : 'quote'} PCK chain of ${p.length} certificates`,
+  rec.begin('quote.certificationData');
+  let source: PckChainSource;
+  if (quote.pckCertChainDer !== null) {
+    source = { from: 'quote', ders: quote.pckCertChainDer };
+  } else {
+    const pems = splitChain(collateral.pckCertificateChain);
+    if (pems === undefined) {
+      throw new VerificationError(
+        'ERR_VERIFY_NO_PCK_CHAIN',
+        `the quote carries certification data type ${quote.certificationData.type}, not a PCK certificate chain (type 5), and the collateral has none`,
+        {
+          hint: 'Fetch the PCK certificate for this platform from PCS/PCCS and pass it as collateral.pckCertificateChain.',
+        },
+      );
+    }
+    source = { from: 'collateral', pems };
+  }
+  rec.pass(
+    source.from === 'quote'
+      ? `quote PCK chain of ${source.ders.length} certificates`
+      : `collateral PCK chain of ${source.pems.length} certificates`,
   );
 
-  const keys = contentKeys(collateral, ctx.cache);
+  const keys = contentKeys(collateral, ctx.cache, ctx.anchorsKey);
 
   // ---- D. TCB info. ----
-  const tcbDoc = rec.step(
-    'tcbInfo.signature',
-    () =>
-      verifiedDocument<TcbInfo>(
-        {
-          kind: 'tcbInfo',
-          text: collateral.tcbInfo,
-          signature: collateral.tcbInfoSignature,
-          chainPem: collateral.tcbInfoIssuerChain,
-          parse: parseTcbInfo,
-        },
-        ctx,
-        ctx.cache.tcbInfo,
-        keys.tcbInfo,
-      ),
-    (d) => `TCB info ${d.document.id} v${d.document.version}, eval ${d.document.tcbEvaluationDataNumber}`,
+  rec.begin('tcbInfo.signature');
+  const tcbDoc = verifiedDocument<TcbInfo>(
+    {
+      kind: 'tcbInfo',
+      text: collateral.tcbInfo,
+      signature: collateral.tcbInfoSignature,
+      chainPem: collateral.tcbInfoIssuerChain,
+      parse: parseTcbInfo,
+    },
+    ctx,
+    ctx.cache.tcbInfo,
+    keys.tcbInfo,
   );
   const tcbInfo = tcbDoc.document;
-  rec.step(
-    'tcbInfo.time',
-    () => checkDocumentTime('TCB info', tcbInfo, now),
-    (d) => d,
+  rec.passMemo(
+    tcbInfo,
+    () => `TCB info ${tcbInfo.id} v${tcbInfo.version}, eval ${tcbInfo.tcbEvaluationDataNumber}`,
   );
-  rec.step('tcbInfo.tee', () => {
-    // §1.2 D: id/version against the TEE type: "SGX" v2/v3, "TDX" v3.
-    if (tcbInfo.id !== quote.teeType) {
-      throw new VerificationError(
-        'ERR_VERIFY_TEE_MISMATCH',
-        `TCB info is for ${tcbInfo.id}, the quote is ${quote.teeType}`,
-      );
-    }
-  });
+
+  rec.begin('tcbInfo.time');
+  checkDocumentTime('TCB info', tcbInfo, now);
+  rec.passMemo(tcbInfo, () => `${tcbInfo.issueDate} ≤ now ≤ ${tcbInfo.nextUpdate}`);
+
+  rec.begin('tcbInfo.tee');
+  // §1.2 D: id/version against the TEE type: "SGX" v2/v3, "TDX" v3.
+  if (tcbInfo.id !== quote.teeType) {
+    throw new VerificationError(
+      'ERR_VERIFY_TEE_MISMATCH',
+      `TCB info is for ${tcbInfo.id}, the quote is ${quote.teeType}`,
+    );
+  }
+  rec.pass();
 
   // ---- E. QE identity. ----
-  const qeDoc = rec.step(
-    'qeIdentity.signature',
-    () =>
-      verifiedDocument<QeIdentity>(
-        {
-          kind: 'qeIdentity',
-          text: collateral.qeIdentity,
-          signature: collateral.qeIdentitySignature,
-          chainPem: collateral.qeIdentityIssuerChain,
-          parse: parseQeIdentity,
-        },
-        ctx,
-        ctx.cache.qeIdentity,
-        keys.qeIdentity,
-      ),
-    (d) => `QE identity ${d.document.id}, eval ${d.document.tcbEvaluationDataNumber}`,
+  rec.begin('qeIdentity.signature');
+  const qeDoc = verifiedDocument<QeIdentity>(
+    {
+      kind: 'qeIdentity',
+      text: collateral.qeIdentity,
+      signature: collateral.qeIdentitySignature,
+      chainPem: collateral.qeIdentityIssuerChain,
+      parse: parseQeIdentity,
+    },
+    ctx,
+    ctx.cache.qeIdentity,
+    keys.qeIdentity,
   );
   const qeIdentity = qeDoc.document;
-  rec.step(
-    'qeIdentity.time',
-    () => checkDocumentTime('QE identity', qeIdentity, now),
-    (d) => d,
-  );
-  rec.step('qeIdentity.tee', () => {
-    // §1.2 E (QVL 4.1.2.4.14): "QE" for SGX, "TD_QE" for TDX.
-    const want = quote.teeType === 'SGX' ? 'QE' : 'TD_QE';
-    if (qeIdentity.id !== want) {
-      throw new VerificationError(
-        'ERR_VERIFY_TEE_MISMATCH',
-        `QE identity is "${qeIdentity.id}", a ${quote.teeType} quote needs "${want}"`,
-      );
-    }
-  });
+  rec.passMemo(qeIdentity, () => `QE identity ${qeIdentity.id}, eval ${qeIdentity.tcbEvaluationDataNumber}`);
+
+  rec.begin('qeIdentity.time');
+  checkDocumentTime('QE identity', qeIdentity, now);
+  rec.passMemo(qeIdentity, () => `${qeIdentity.issueDate} ≤ now ≤ ${qeIdentity.nextUpdate}`);
+
+  rec.begin('qeIdentity.tee');
+  // §1.2 E (QVL 4.1.2.4.14): "QE" for SGX, "TD_QE" for TDX.
+  const wantQe = quote.teeType === 'SGX' ? 'QE' : 'TD_QE';
+  if (qeIdentity.id !== wantQe) {
+    throw new VerificationError(
+      'ERR_VERIFY_TEE_MISMATCH',
+      `QE identity is "${qeIdentity.id}", a ${quote.teeType} quote needs "${wantQe}"`,
+    );
+  }
+  rec.pass();
 
   // ---- B. PCK chain and CRLs. ----
-  const pck = rec.step(
-    'pck.chain',
-    () => {
-      // Revocation is the next two steps (crl.root, crl.pck). The leaf's signature is checked on every
-      // call unless the opt-in platform cache is on (DESIGN.md "Performance targets"); its keys
-      // (leaf hash | CA key hash) cannot collide with the QE report memos (three parts).
-      const platform = ctx.cache.platform;
-      const chain = verifyChain(pckPems, {
-        now,
-        trustAnchors: ctx.anchors,
-        dangerouslySkipRevocation: true,
-        ...(platform === undefined ? {} : { leafSignatureCache: platform }),
-      });
-      const leaf = chain.leaf;
-      // QVL 4.1.2.4.4: the leaf is a PCK certificate (by name under Intel's root, structurally otherwise).
-      if (ctx.intelRoles && leaf.subjectCommonName !== INTEL_PCK_CERT_CN) {
-        throw new VerificationError(
-          'ERR_PKI_CHAIN',
-          `PCK leaf is "${leaf.subjectCommonName ?? '?'}", not "${INTEL_PCK_CERT_CN}"`,
-        );
-      }
-      if (leaf.basicConstraints?.cA === true)
-        throw new VerificationError('ERR_PKI_CHAIN', 'the PCK leaf is a CA certificate');
-      if (chain.certificates.length !== 3) {
-        throw new VerificationError(
-          'ERR_PKI_CHAIN',
-          `a PCK chain is leaf, PCK CA and root; this path has ${chain.certificates.length} certificates`,
-        );
-      }
-      const ca = chain.certificates[1]!;
-      const caType = pckCaTypeOf(ca.subjectCommonName) ?? 'other';
-      if (caType === 'other' && ctx.intelRoles)
-        throw new VerificationError(
-          'ERR_PKI_CHAIN',
-          `the PCK leaf is issued by "${ca.subjectCommonName ?? '?'}"`,
-        );
-      return { leaf: chain.leaf, ca, anchor: chain.anchor, certificates: chain.certificates, caType };
-    },
-    (c) => `PCK leaf ← ${c.ca.subjectCommonName ?? '?'} ← ${c.anchor.subjectCommonName ?? '?'}`,
+  rec.begin('pck.chain');
+  // Revocation is the next two steps (crl.root, crl.pck). The PCK leaf is parsed, its key imported
+  // and its signature checked (under the cached PCK CA key) on every call, unless the opt-in
+  // platform cache is on (DESIGN.md "Performance targets"); the CA and the root are collateral and
+  // come from the pki caches. The leaf's signature-cache keys (leaf hash | CA key hash) cannot
+  // collide with the QE report memos (three parts).
+  const platform = ctx.cache.platform;
+  const chainDers = source.from === 'quote' ? source.ders : decodeCollateralChain(source.pems);
+  const entries = chainEntriesFromDer(chainDers, platform !== undefined);
+  const { path } = verifyEntryPath(
+    entries,
+    ctx.anchorEntries,
+    platform === undefined
+      ? { now, dangerouslySkipRevocation: true }
+      : { now, dangerouslySkipRevocation: true, leafSignatureCache: platform },
   );
+  const leaf = path[0]!;
+  // QVL 4.1.2.4.4: the leaf is a PCK certificate (by name under Intel's root, structurally otherwise).
+  if (ctx.intelRoles && leaf.subjectCommonName !== INTEL_PCK_CERT_CN) {
+    throw new VerificationError(
+      'ERR_PKI_CHAIN',
+      `PCK leaf is "${leaf.subjectCommonName ?? '?'}", not "${INTEL_PCK_CERT_CN}"`,
+    );
+  }
+  if (leaf.basicConstraints?.cA === true)
+    throw new VerificationError('ERR_PKI_CHAIN', 'the PCK leaf is a CA certificate');
+  if (path.length !== 3) {
+    throw new VerificationError(
+      'ERR_PKI_CHAIN',
+      `a PCK chain is leaf, PCK CA and root; this path has ${path.length} certificates`,
+    );
+  }
+  const ca = path[1]!;
+  const anchor = path[2]!;
+  const caType = pckCaTypeOf(ca.subjectCommonName) ?? 'other';
+  if (caType === 'other' && ctx.intelRoles)
+    throw new VerificationError(
+      'ERR_PKI_CHAIN',
+      `the PCK leaf is issued by "${ca.subjectCommonName ?? '?'}"`,
+    );
+  rec.pass(`PCK leaf ← ${ca.subjectCommonName ?? '?'} ← ${anchor.subjectCommonName ?? '?'}`);
 
-  const rootCrl: Crl = rec.step(
-    'crl.root',
-    () => {
-      // §1.2 B: the Root CA CRL, signed by the root, valid at now, covers the PCK CA, the TCB signing
-      // certificates and the root itself.
-      const crl = verifyCrl(parsedCrl(collateral, 'rootCaCrl', ctx.cache), pck.anchor, now, {
-        name: 'Root CA CRL',
-      });
-      const covered: Certificate[] = [pck.anchor, pck.ca, tcbDoc.chain[0]!, qeDoc.chain[0]!];
-      for (const c of covered) {
-        if (!bytesEqual(c.issuerDer, pck.anchor.subjectDer)) {
-          throw new VerificationError(
-            'ERR_PKI_CRL_MISSING',
-            `no CRL covers "${c.subjectCommonName ?? '?'}" (another root)`,
-          );
-        }
-        if (isRevoked(crl, c)) {
-          throw new VerificationError(
-            'ERR_PKI_REVOKED',
-            `"${c.subjectCommonName ?? '?'}" (serial ${c.serialNumber}) is revoked by the Root CA CRL`,
-          );
-        }
-      }
-      return crl;
-    },
-    (c) =>
-      `thisUpdate ${c.thisUpdate.toISOString()}, nextUpdate ${c.nextUpdate.toISOString()}, ${c.revoked.length} revoked`,
-  );
+  rec.begin('crl.root');
+  // §1.2 B: the Root CA CRL, signed by the root, valid at now, covers the PCK CA, the TCB signing
+  // certificates and the root itself.
+  const rootCrl = verifiedCrl(parsedCrl(collateral, 'rootCaCrl', ctx.cache), anchor, now, 'Root CA CRL');
+  for (const c of [anchor, ca, tcbDoc.chain[0]!, qeDoc.chain[0]!]) {
+    if (!bytesEqual(c.issuerDer, anchor.subjectDer)) {
+      throw new VerificationError(
+        'ERR_PKI_CRL_MISSING',
+        `no CRL covers "${c.subjectCommonName ?? '?'}" (another root)`,
+      );
+    }
+    if (listed(rootCrl, c)) {
+      throw new VerificationError(
+        'ERR_PKI_REVOKED',
+        `"${c.subjectCommonName ?? '?'}" (serial ${c.serialNumber}) is revoked by the Root CA CRL`,
+      );
+    }
+  }
+  rec.passMemo(rootCrl, () => crlDetail(rootCrl));
 
-  const pckCrl: Crl = rec.step(
-    'crl.pck',
-    () => {
-      // §1.2 B / QVL 4.1.2.4.6: the PCK CRL is issued by the leaf's own CA and lists no leaf serial.
-      const crl = verifyCrl(parsedCrl(collateral, 'pckCrl', ctx.cache), pck.ca, now, { name: 'PCK CRL' });
-      if (isRevoked(crl, pck.leaf)) {
-        throw new VerificationError(
-          'ERR_PKI_REVOKED',
-          `the PCK certificate (serial ${pck.leaf.serialNumber}) is revoked`,
-        );
-      }
-      return crl;
-    },
-    (c) =>
-      `thisUpdate ${c.thisUpdate.toISOString()}, nextUpdate ${c.nextUpdate.toISOString()}, ${c.revoked.length} revoked`,
-  );
+  rec.begin('crl.pck');
+  // §1.2 B / QVL 4.1.2.4.6: the PCK CRL is issued by the leaf's own CA and lists no leaf serial.
+  const pckCrl = verifiedCrl(parsedCrl(collateral, 'pckCrl', ctx.cache), ca, now, 'PCK CRL');
+  if (listed(pckCrl, leaf)) {
+    throw new VerificationError(
+      'ERR_PKI_REVOKED',
+      `the PCK certificate (serial ${leaf.serialNumber}) is revoked`,
+    );
+  }
+  rec.passMemo(pckCrl, () => crlDetail(pckCrl));
 
   // ---- C. PCK SGX extension. ----
-  const ext: PckExtensions = rec.step(
-    'pck.extension',
-    () => parsePckExtensions(pck.leaf),
-    (e) => `FMSPC ${e.fmspcHex}, PCE-ID ${e.pceIdHex}, PCESVN ${e.pceSvn}`,
-  );
+  rec.begin('pck.extension');
+  const ext: PckExtensions = pckExtensionsOfEntry(leaf);
+  rec.pass(`FMSPC ${ext.fmspcHex}, PCE-ID ${ext.pceIdHex}, PCESVN ${ext.pceSvn}`);
   facts.fmspc = ext.fmspcHex;
   facts.pceId = ext.pceIdHex;
 
   // §1.2 D (QVL 4.1.2.4.10): FMSPC and PCE-ID of the TCB info equal the PCK certificate's.
-  rec.step('tcbInfo.match', () =>
-    matchTcbInfoPlatform(tcbInfo, { fmspc: ext.fmspcHex, pceId: ext.pceIdHex }),
-  );
+  rec.begin('tcbInfo.match');
+  matchTcbInfoPlatform(tcbInfo, { fmspc: ext.fmspcHex, pceId: ext.pceIdHex });
+  rec.pass();
 
   // ---- F. QE report. ----
-  rec.step('qeReport.signature', () => {
-    // QVL 4.1.2.4.12: the QE report is signed by the PCK leaf key.
-    const platform = ctx.cache.platform;
-    let memo: string | undefined;
-    if (platform !== undefined) {
-      memo = `${pck.leaf.sha256}|${sha256Hex(quote.qeReport)}|${toHex(quote.qeReportSignature)}`;
-      if (platform.get(memo) !== undefined) return;
-    }
-    if (!ecdsaVerify(pck.leaf.publicKey, quote.qeReport, quote.qeReportSignature)) {
+  rec.begin('qeReport.signature');
+  // QVL 4.1.2.4.12: the QE report is signed by the PCK leaf key.
+  const memo =
+    platform === undefined
+      ? undefined
+      : `${leaf.sha256}|${sha256Hex(quote.qeReport)}|${toHex(quote.qeReportSignature)}`;
+  if (memo === undefined || platform?.get(memo) === undefined) {
+    if (!ecdsaVerify(leaf.publicKey, quote.qeReport, quote.qeReportSignature)) {
       throw new VerificationError(
         'ERR_VERIFY_QE_REPORT_SIGNATURE',
         'the QE report signature does not verify under the PCK key',
       );
     }
-    if (platform !== undefined && memo !== undefined) platform.set(memo, true);
-  });
+    if (memo !== undefined) platform?.set(memo, true);
+  }
+  rec.pass();
 
-  rec.step('qeReport.attestationKeyBinding', () => {
-    // QVL 4.1.2.4.13: reportData = SHA-256(attestation key ‖ QE auth data) ‖ 0^32.
-    const expected = new Uint8Array(
-      Buffer.from(sha256Hex(Buffer.concat([quote.attestationKey, quote.qeAuthData])), 'hex'),
+  rec.begin('qeReport.attestationKeyBinding');
+  // QVL 4.1.2.4.13: reportData = SHA-256(attestation key ‖ QE auth data) ‖ 0^32.
+  if (!bindingHolds(quote)) {
+    throw new VerificationError(
+      'ERR_VERIFY_QE_REPORT_DATA',
+      'the QE report data is not SHA-256(attestation key ‖ QE auth data) followed by 32 zero bytes',
     );
-    const rd = quote.qeReportBody.reportData;
-    if (!bytesEqual(rd.subarray(0, 32), expected) || !isAllZero(rd.subarray(32, 64))) {
-      throw new VerificationError(
-        'ERR_VERIFY_QE_REPORT_DATA',
-        'the QE report data is not SHA-256(attestation key ‖ QE auth data) followed by 32 zero bytes',
-      );
-    }
-  });
+  }
+  rec.pass();
 
-  const qeLevel: IdentityTcbLevel = rec.step(
-    'qeIdentity.match',
-    () => {
-      const level = matchQeIdentity(qeIdentity, quote.qeReportBody);
-      if (level.tcbStatus === 'Revoked') {
-        throw new VerificationError(
-          'ERR_VERIFY_QE_TCB_REVOKED',
-          `the QE TCB level (ISVSVN ${level.isvSvn}) is Revoked`,
-        );
-      }
-      return level;
-    },
-    (l) => `QE ISVSVN ${quote.qeReportBody.isvSvn} → level ${l.isvSvn} ${l.tcbStatus}`,
-  );
+  rec.begin('qeIdentity.match');
+  const qeLevel: IdentityTcbLevel = matchQeIdentity(qeIdentity, quote.qeReportBody);
+  if (qeLevel.tcbStatus === 'Revoked') {
+    throw new VerificationError(
+      'ERR_VERIFY_QE_TCB_REVOKED',
+      `the QE TCB level (ISVSVN ${qeLevel.isvSvn}) is Revoked`,
+    );
+  }
+  rec.pass(`QE ISVSVN ${quote.qeReportBody.isvSvn} → level ${qeLevel.isvSvn} ${qeLevel.tcbStatus}`);
   facts.qeTcbStatus = qeLevel.tcbStatus;
 
   // ---- G. Quote signature. ----
-  rec.step('quote.signature', () => {
-    // QVL 4.1.2.4.16: ECDSA with the attestation key over header ‖ (v5 descriptor ‖) body.
-    const cacheKeys = ctx.cache.attestationKeys;
-    const keyHex = cacheKeys === undefined ? undefined : toHex(quote.attestationKey);
-    let key = keyHex === undefined ? undefined : cacheKeys?.get(keyHex);
+  rec.begin('quote.signature');
+  // QVL 4.1.2.4.16: ECDSA with the attestation key over header ‖ (v5 descriptor ‖) body.
+  const cacheKeys = ctx.cache.attestationKeys;
+  const keyHex = cacheKeys === undefined ? undefined : toHex(quote.attestationKey);
+  let key = keyHex === undefined ? undefined : cacheKeys?.get(keyHex);
+  if (key === undefined) {
+    key = importRawP256(quote.attestationKey);
     if (key === undefined) {
-      key = importRawP256(quote.attestationKey);
-      if (key === undefined) {
-        throw new VerificationError('ERR_VERIFY_QUOTE_SIGNATURE', 'the attestation key is not a P-256 point');
-      }
-      if (keyHex !== undefined) cacheKeys?.set(keyHex, key);
+      throw new VerificationError('ERR_VERIFY_QUOTE_SIGNATURE', 'the attestation key is not a P-256 point');
     }
-    if (!ecdsaVerify(key, quote.signedBytes, quote.signature)) {
-      throw new VerificationError(
-        'ERR_VERIFY_QUOTE_SIGNATURE',
-        'the quote signature does not verify under the attestation key',
-      );
-    }
-  });
+    if (keyHex !== undefined) cacheKeys?.set(keyHex, key);
+  }
+  if (!ecdsaVerify(key, quote.signedBytes, quote.signature)) {
+    throw new VerificationError(
+      'ERR_VERIFY_QUOTE_SIGNATURE',
+      'the quote signature does not verify under the attestation key',
+    );
+  }
+  rec.pass();
 
   // ---- H. Platform TCB level. ----
   const td = quote.body.kind === 'sgx' ? undefined : quote.body;
-  const level: TcbLevel = rec.step(
-    'tcb.level',
-    () =>
-      selectTcbLevel(tcbInfo, {
-        sgxTcbComponents: ext.tcbComponents,
-        pceSvn: ext.pceSvn,
-        ...(td === undefined ? {} : { teeTcbSvn: td.teeTcbSvn }),
-      }),
-    (l) => `${l.tcbStatus} (tcbDate ${l.tcbDate})`,
+  rec.begin('tcb.level');
+  const level: TcbLevel = selectTcbLevel(
+    tcbInfo,
+    td === undefined
+      ? { sgxTcbComponents: ext.tcbComponents, pceSvn: ext.pceSvn }
+      : { sgxTcbComponents: ext.tcbComponents, pceSvn: ext.pceSvn, teeTcbSvn: td.teeTcbSvn },
   );
+  rec.passMemo(level, () => `${level.tcbStatus} (tcbDate ${level.tcbDate})`);
   facts.platformTcbStatus = level.tcbStatus;
   facts.tcbDate = level.tcbDate;
 
   // ---- I. TDX module. ----
   let module: TdxModuleResult | undefined;
   if (td !== undefined) {
-    module = rec.step(
-      'tdxModule',
-      () => checkTdxModule(tcbInfo, td),
-      (m) =>
-        m.level === undefined
-          ? `${m.id} matches`
-          : `${m.id} ISVSVN ${td.teeTcbSvn[0]} → level ${m.level.isvSvn} ${m.level.tcbStatus}`,
+    rec.begin('tdxModule');
+    const m = checkTdxModule(tcbInfo, td);
+    rec.pass(
+      m.level === undefined
+        ? `${m.id} matches`
+        : `${m.id} ISVSVN ${td.teeTcbSvn[0]} → level ${m.level.isvSvn} ${m.level.tcbStatus}`,
     );
-    if (module.level !== undefined) facts.tdxModuleTcbStatus = module.level.tcbStatus;
+    module = m;
+    if (m.level !== undefined) facts.tdxModuleTcbStatus = m.level.tcbStatus;
   }
 
   // ---- J. Converge. ----
-  const status: TcbStatus = rec.step(
-    'tcb.status',
-    () => {
-      if (level.tcbStatus === 'Revoked') {
-        throw new VerificationError(
-          'ERR_VERIFY_TCB_REVOKED',
-          `the platform TCB level (tcbDate ${level.tcbDate}) is Revoked`,
-        );
-      }
-      if (module?.level?.tcbStatus === 'Revoked') {
-        throw new VerificationError(
-          'ERR_VERIFY_TCB_REVOKED',
-          `the TDX module ${module.id} TCB level is Revoked`,
-        );
-      }
-      const others =
-        module?.level === undefined ? [qeLevel.tcbStatus] : [module.level.tcbStatus, qeLevel.tcbStatus];
-      return convergeTcbStatus(level.tcbStatus, ...others);
-    },
-    (s) => s,
-  );
+  rec.begin('tcb.status');
+  if (level.tcbStatus === 'Revoked') {
+    throw new VerificationError(
+      'ERR_VERIFY_TCB_REVOKED',
+      `the platform TCB level (tcbDate ${level.tcbDate}) is Revoked`,
+    );
+  }
+  if (module?.level?.tcbStatus === 'Revoked') {
+    throw new VerificationError('ERR_VERIFY_TCB_REVOKED', `the TDX module ${module.id} TCB level is Revoked`);
+  }
+  const status: TcbStatus =
+    module?.level === undefined
+      ? convergeTcbStatus(level.tcbStatus, qeLevel.tcbStatus)
+      : convergeTcbStatus(level.tcbStatus, module.level.tcbStatus, qeLevel.tcbStatus);
+  rec.pass(status);
   const advisoryIds = mergeAdvisoryIds(
     level.advisoryIds,
     module?.level?.advisoryIds ?? [],
@@ -745,17 +826,21 @@ function run(
     rootCrl.thisUpdate.getTime(),
     pckCrl.thisUpdate.getTime(),
   );
-  const certs = [...pck.certificates, ...tcbDoc.chain, ...qeDoc.chain];
-  const expires = Math.min(
+  let expires = Math.min(
     tcbInfo.nextUpdateMs,
     qeIdentity.nextUpdateMs,
     rootCrl.nextUpdate.getTime(),
     pckCrl.nextUpdate.getTime(),
-    ...certs.map((c) => c.notAfter.getTime()),
   );
-  facts.collateralIssuedAt = iso(issued);
-  facts.collateralExpiresAt = iso(expires);
-  facts.verifiedAt = now.toISOString();
+  for (const c of path) expires = Math.min(expires, c.notAfter);
+  for (const c of tcbDoc.chain) expires = Math.min(expires, c.notAfter.getTime());
+  for (const c of qeDoc.chain) expires = Math.min(expires, c.notAfter.getTime());
+  const collateralIssuedAt = iso(issued);
+  const collateralExpiresAt = iso(expires);
+  const verifiedAt = now.toISOString();
+  facts.collateralIssuedAt = collateralIssuedAt;
+  facts.collateralExpiresAt = collateralExpiresAt;
+  facts.verifiedAt = verifiedAt;
 
   const result: VerifiedQuote = {
     kind: 'dcap',
@@ -769,15 +854,30 @@ function run(
     fmspc: ext.fmspcHex.toUpperCase(),
     pceId: ext.pceIdHex.toLowerCase(),
     tcbDate: level.tcbDate,
-    collateralIssuedAt: iso(issued),
-    collateralExpiresAt: iso(expires),
+    collateralIssuedAt,
+    collateralExpiresAt,
     paddingBytes: quote.trailingBytes,
-    verifiedAt: now.toISOString(),
+    verifiedAt,
     ...(facts.enclave === undefined ? {} : { enclave: facts.enclave }),
     ...(facts.td === undefined ? {} : { td: facts.td }),
-    steps: Object.freeze([...rec.steps]),
+    steps: Object.freeze(rec.steps),
   };
   return Object.freeze(result);
+}
+
+/** Runs the pipeline, recording the step that throws as failed. */
+function runRecorded(
+  quoteBytes: Uint8Array,
+  collateral: Collateral,
+  options: VerifyQuoteOptions,
+  rec: Recorder,
+): VerifiedQuote {
+  try {
+    return run(quoteBytes, collateral, options, rec);
+  } catch (e) {
+    rec.fail(e);
+    throw e;
+  }
 }
 
 function splitChain(pem: string | undefined): readonly string[] | undefined {
@@ -806,7 +906,7 @@ export function verifyQuote(
   collateral: Collateral,
   options: VerifyQuoteOptions,
 ): VerifiedQuote {
-  return run(quoteBytes, collateral, options, new Recorder());
+  return runRecorded(quoteBytes, collateral, options, new Recorder());
 }
 
 /**
@@ -821,7 +921,7 @@ export function inspectQuote(
 ): QuoteInspection {
   const rec = new Recorder();
   try {
-    const result = run(quoteBytes, collateral, options, rec);
+    const result = runRecorded(quoteBytes, collateral, options, rec);
     return Object.freeze({
       verified: true,
       result,
@@ -833,7 +933,7 @@ export function inspectQuote(
     return Object.freeze({
       verified: false,
       error: e,
-      steps: Object.freeze([...rec.steps]),
+      steps: Object.freeze(rec.steps),
       facts: Object.freeze({ ...rec.facts }),
     });
   }

@@ -133,6 +133,8 @@ export interface PckCertChainCertificationData {
   readonly data: Uint8Array;
   /** Each `-----BEGIN CERTIFICATE-----…-----END CERTIFICATE-----` block, in order (leaf first). */
   readonly pemCertificates: readonly string[];
+  /** The same certificates decoded (strict, canonical base64, RFC 4648 §3.5): DER, not parsed. */
+  readonly derCertificates: readonly Uint8Array[];
 }
 
 /** Type-3 certification data: the RSA-3072-encrypted PPID and the platform's CPUSVN, PCESVN and PCEID. */
@@ -221,6 +223,8 @@ interface EcdsaQuoteFields extends QuoteExtent {
   readonly certificationData: CertificationData;
   /** The PEM certificates of type-5 certification data (leaf first), or null for other types. */
   readonly pckCertChain: readonly string[] | null;
+  /** The same certificates as DER (decoded once, here), or null for other types. */
+  readonly pckCertChainDer: readonly Uint8Array[] | null;
 }
 
 /** A DCAP SGX quote, version 3. */
@@ -351,8 +355,90 @@ function parseV2(bytes: Uint8Array, r: ByteReader): WithoutExtent<QuoteV2> {
   return { ...head, signedBytes: bytes.slice(0, EPID_QUOTE_BODY_SIZE), signatureLength, signature };
 }
 
-/** Splits type-5 certification data into PEM certificate blocks (DCAP-VERIFICATION.md §1.1). */
-function splitPemChain(data: Uint8Array, offset: number, field: string): string[] {
+/** Base64 values by ASCII code: 0..63, `WS` for the whitespace PEM allows inside a body, `PAD` for `=`. */
+const WS = -2;
+const PAD = -3;
+const BASE64_VALUES: Int8Array = (() => {
+  const t = new Int8Array(256).fill(-1);
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  for (let i = 0; i < 64; i++) t[alphabet.charCodeAt(i)] = i;
+  for (const c of ' \t\r\n') t[c.charCodeAt(0)] = WS;
+  t[0x3d] = PAD;
+  return t;
+})();
+
+/**
+ * Decodes the base64 body `data[start, end)` of one PEM block (RFC 7468 §3) in one pass into `out`
+ * from offset `from`, and returns that part of `out`: the alphabet of RFC 4648 §4, whitespace
+ * between characters, at most two `=` and only at the end, a length that is a multiple of 4, and
+ * zero padding bits (canonical, §3.5).
+ */
+function decodePemBody(
+  data: Uint8Array,
+  start: number,
+  end: number,
+  offset: number,
+  field: string,
+  out: Uint8Array,
+  from: number,
+): Uint8Array {
+  let acc = 0;
+  let n = 0;
+  let o = from;
+  let pad = 0;
+  for (let i = start; i < end; i++) {
+    const v = BASE64_VALUES[data[i]!]!;
+    if (v >= 0) {
+      if (pad > 0)
+        fail('ERR_PEM_INVALID', offset + i, field, 'base64 after padding in a PEM certificate block');
+      acc = (acc << 6) | v;
+      if (++n === 4) {
+        out[o++] = acc >>> 16;
+        out[o++] = (acc >>> 8) & 0xff;
+        out[o++] = acc & 0xff;
+        acc = 0;
+        n = 0;
+      }
+    } else if (v === PAD) {
+      if (++pad > 2)
+        fail('ERR_PEM_INVALID', offset + i, field, 'too much base64 padding in a PEM certificate block');
+    } else if (v !== WS) {
+      fail('ERR_PEM_INVALID', offset + i, field, 'PEM certificate block is not base64');
+    }
+  }
+  // n characters of the last group are left: none, or 2 with "==", or 3 with "=".
+  if (n + pad !== 0 && n + pad !== 4)
+    fail('ERR_PEM_INVALID', offset + start, field, 'PEM certificate block is not valid base64');
+  if (n === 2) {
+    // RFC 4648 §3.5: the bits that pad the last group must be zero.
+    if ((acc & 0x0f) !== 0)
+      fail('ERR_PEM_INVALID', offset + start, field, 'PEM certificate block is not canonical base64');
+    out[o++] = acc >>> 4;
+  } else if (n === 3) {
+    if ((acc & 0x03) !== 0)
+      fail('ERR_PEM_INVALID', offset + start, field, 'PEM certificate block is not canonical base64');
+    out[o++] = (acc >>> 10) & 0xff;
+    out[o++] = (acc >>> 2) & 0xff;
+  } else if (n === 1) {
+    fail('ERR_PEM_INVALID', offset + start, field, 'PEM certificate block is not valid base64');
+  }
+  if (o === from) fail('ERR_PEM_INVALID', offset + start, field, 'empty PEM certificate block');
+  return out.subarray(from, o);
+}
+
+const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
+const PEM_END = '-----END CERTIFICATE-----';
+
+/**
+ * Splits type-5 certification data into PEM certificate blocks and decodes each to DER
+ * (DCAP-VERIFICATION.md §1.1). The DER is decoded here once, so verification need not read the
+ * PEM again.
+ */
+function splitPemChain(
+  data: Uint8Array,
+  offset: number,
+  field: string,
+): { pem: readonly string[]; der: readonly Uint8Array[] } {
   // The chain is ASCII PEM text; Intel's quoting library appends a NUL terminator.
   let end = data.length;
   while (end > 0 && data[end - 1] === 0) end--;
@@ -361,26 +447,30 @@ function splitPemChain(data: Uint8Array, offset: number, field: string): string[
     if (b >= 0x80 || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d))
       fail('ERR_PEM_INVALID', offset + i, field, 'PCK certificate chain is not PEM text');
   }
+  // ASCII only (checked above), so string indices are byte offsets.
   const text = new TextDecoder().decode(data.subarray(0, end));
-  const BEGIN = '-----BEGIN CERTIFICATE-----';
-  const END = '-----END CERTIFICATE-----';
-  const certs: string[] = [];
+  const pem: string[] = [];
+  const der: Uint8Array[] = [];
+  // One fresh buffer for every certificate (base64 is 4 characters per 3 bytes, at most).
+  const out = new Uint8Array((end * 3) >>> 2);
+  let used = 0;
   let pos = 0;
   for (;;) {
-    const begin = text.indexOf(BEGIN, pos);
+    const begin = text.indexOf(PEM_BEGIN, pos);
     const gap = text.slice(pos, begin === -1 ? text.length : begin);
     if (gap.trim() !== '')
       fail('ERR_PEM_INVALID', offset + pos, field, 'text outside PEM certificate blocks');
     if (begin === -1) break;
-    const stop = text.indexOf(END, begin + BEGIN.length);
+    const stop = text.indexOf(PEM_END, begin + PEM_BEGIN.length);
     if (stop === -1) fail('ERR_PEM_INVALID', offset + begin, field, 'unterminated PEM certificate block');
-    if (!/^[A-Za-z0-9+/=\s]+$/.test(text.slice(begin + BEGIN.length, stop)))
-      fail('ERR_PEM_INVALID', offset + begin, field, 'PEM certificate block is not base64');
-    certs.push(text.slice(begin, stop + END.length));
-    pos = stop + END.length;
+    const cert = decodePemBody(data, begin + PEM_BEGIN.length, stop, offset, field, out, used);
+    used += cert.length;
+    der.push(cert);
+    pem.push(text.slice(begin, stop + PEM_END.length));
+    pos = stop + PEM_END.length;
   }
-  if (certs.length === 0) fail('ERR_PEM_INVALID', offset, field, 'no PEM certificate');
-  return certs;
+  if (pem.length === 0) fail('ERR_PEM_INVALID', offset, field, 'no PEM certificate');
+  return { pem: Object.freeze(pem), der: Object.freeze(der) };
 }
 
 /** Reads `u16 type ‖ u32 size ‖ data` (DCAP-VERIFICATION.md §1.1), any type but 6. */
@@ -422,8 +512,8 @@ function readCertificationData(r: ByteReader): CertificationData {
       }
       const data = c.bytes(size, 'data');
       if (type === CERT_DATA_TYPE_PCK_CERT_CHAIN) {
-        const pemCertificates = Object.freeze(splitPemChain(data, start, field));
-        return Object.freeze({ type, data, pemCertificates });
+        const chain = splitPemChain(data, start, field);
+        return Object.freeze({ type, data, pemCertificates: chain.pem, derCertificates: chain.der });
       }
       return Object.freeze({ type: type as 1 | 2 | 4 | 7, data });
     },
@@ -580,6 +670,7 @@ function parseEcdsa(bytes: Uint8Array, r: ByteReader, version: 3 | 4 | 5): Witho
     qeAuthData: sig.qeAuthData,
     certificationData: cd,
     pckCertChain: cd.type === CERT_DATA_TYPE_PCK_CERT_CHAIN ? cd.pemCertificates : null,
+    pckCertChainDer: cd.type === CERT_DATA_TYPE_PCK_CERT_CHAIN ? cd.derCertificates : null,
   };
   if (version === 3)
     return { version, ...common, teeType: 'SGX', bodyKind: 'sgx', body: body as SgxReportBody };

@@ -17,7 +17,7 @@ import {
   splitSignedBody,
 } from '../../src/collateral/index.ts';
 import { isAttestError } from '../../src/errors.ts';
-import { certificateSignatureChecks } from '../../src/pki/cert.ts';
+import { certificateParses, certificateSignatureChecks } from '../../src/pki/cert.ts';
 import { parsePckExtensions } from '../../src/pki/pck.ts';
 import { INTEL_SGX_ROOT_CA_PEM } from '../../src/pki/roots.ts';
 import {
@@ -569,6 +569,80 @@ describe('collateral mutations (phala tdx_quote)', () => {
       checksOf(() => verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache: platform })),
       1,
     );
+  });
+
+  test('the PCK leaf is parsed (its key imported) on every call unless cachePlatform is on; CA and root are not', () => {
+    const parsesOf = (fn: () => unknown): number => {
+      const before = certificateParses();
+      fn();
+      return certificateParses() - before;
+    };
+    for (const [quote, coll, at] of [
+      [TDX, TDX_COLL, TDX_AT],
+      [SGX, SGX_COLL, SGX_AT],
+    ] as const) {
+      const cache = new VerifierCache();
+      verifyQuote(quote, coll, { now: at, cache });
+      // Warm collateral: exactly one certificate is parsed per call, the PCK leaf; the PCK CA, the
+      // root and the TCB signing chain come from the caches (they are collateral).
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          parsesOf(() => verifyQuote(quote, coll, { now: at, cache })),
+          1,
+        );
+      // inspectQuote takes the same path.
+      assert.equal(
+        parsesOf(() => inspectQuote(quote, coll, { now: at, cache })),
+        1,
+      );
+      const platform = new VerifierCache({ cachePlatform: true });
+      verifyQuote(quote, coll, { now: at, cache: platform });
+      assert.equal(
+        parsesOf(() => verifyQuote(quote, coll, { now: at, cache: platform })),
+        0,
+      );
+      // The platform-cached leaf is not served to a verifier without the opt-in.
+      assert.equal(
+        parsesOf(() => verifyQuote(quote, coll, { now: at, cache })),
+        1,
+      );
+    }
+  });
+
+  test('a tampered PCK leaf is refused on a warm cache (nothing about the leaf is remembered)', () => {
+    const cache = new VerifierCache();
+    assert.equal(verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache }).tcbStatus, 'UpToDate');
+    // The leaf's signature value and its DER structure (offsets as in QUOTE_FLIPS).
+    for (const [offset, c] of [
+      [2995, 'ERR_PKI_SIGNATURE'],
+      [1458, 'ERR_DER_INVALID'],
+    ] as const) {
+      const m = TDX.slice();
+      m[offset]! ^= 0x01;
+      assert.throws(() => verifyQuote(m, TDX_COLL, { now: TDX_AT, cache }), code(c));
+      assert.equal(verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache }).tcbStatus, 'UpToDate');
+    }
+  });
+
+  test('steps: cheap records, the same on every call, and the failed step carries the error message', () => {
+    const cache = new VerifierCache();
+    const a = verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache });
+    const b = verifyQuote(TDX, TDX_COLL, { now: TDX_AT, cache });
+    assert.deepEqual(a.steps, b.steps);
+    assert.ok(a.steps.every((st) => Object.isFrozen(st) && st.ok));
+    const detail = (r: typeof a, c: string) => r.steps.find((st) => st.check === c)?.detail;
+    assert.match(detail(a, 'quote.parse') ?? '', /^v4 TDX quote, \d+ bytes$/);
+    assert.equal(detail(a, 'pck.chain'), 'PCK leaf ← Intel SGX PCK Platform CA ← Intel SGX Root CA');
+    assert.match(detail(a, 'crl.pck') ?? '', /^thisUpdate .*, nextUpdate .*, \d+ revoked$/);
+    assert.match(detail(a, 'pck.extension') ?? '', /^FMSPC B0C06F000000, PCE-ID 0000, PCESVN 11$/);
+    assert.equal(detail(a, 'tcb.status'), 'UpToDate');
+    const m = TDX.slice();
+    m[636]! ^= 1;
+    const r = inspectQuote(m, TDX_COLL, { now: TDX_AT, cache });
+    const last = r.steps.at(-1)!;
+    assert.deepEqual([last.check, last.ok], ['quote.signature', false]);
+    assert.equal(last.detail, r.error?.message);
+    assert.equal(r.steps.filter((st) => !st.ok).length, 1);
   });
 
   test('explicit trust anchors: X509Certificate of the Intel root works; an unrelated root fails', () => {
