@@ -13,8 +13,8 @@
  *
  * @module
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ConfigError, isAttestError, NetworkError } from '../errors.ts';
 import { toHex } from '../wire/hex.ts';
 
@@ -78,7 +78,7 @@ export interface IasClientOptions {
   readonly timeoutMs?: number;
   /** Response size cap in bytes (default 256 KiB). */
   readonly maxResponseBytes?: number;
-  /** The HTTP transport (default: {@link nodeHttpTransport}). */
+  /** The HTTP transport (default: {@link keepAliveTransport}, one connection pool per client). */
   readonly transport?: IasTransport;
 }
 
@@ -159,12 +159,29 @@ function networkErrorFor(cause: unknown, url: URL): NetworkError {
   return new NetworkError('ERR_NET_UNREACHABLE', `request to IAS at ${where} failed`, { cause });
 }
 
+/** Connection pools for {@link keepAliveTransport}: one per scheme. */
+interface IasAgents {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+}
+
+/** A reused keep-alive connection the server had closed: the request never reached it. */
+function isStaleSocketError(e: unknown, reused: boolean): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return reused && (code === 'ECONNRESET' || code === 'EPIPE');
+}
+
 /**
- * The default transport: one request with `node:https` (or `node:http` for `http://` URLs), a
- * deadline over the whole exchange, and a response size cap.
+ * One exchange with `node:https` (or `node:http` for `http://` URLs), a deadline over the whole
+ * exchange, and a response size cap; over a pooled connection when `agents` is given (retried once
+ * on a fresh connection when a pooled one turns out to have been closed by the server).
  */
-export const nodeHttpTransport: IasTransport = (req) =>
-  new Promise<IasHttpResponse>((resolve, reject) => {
+function exchange(
+  req: IasHttpRequest,
+  agents: IasAgents | undefined,
+  retried = false,
+): Promise<IasHttpResponse> {
+  return new Promise<IasHttpResponse>((resolve, reject) => {
     const url = req.url;
     const isHttps = url.protocol === 'https:';
     const options = {
@@ -177,7 +194,7 @@ export const nodeHttpTransport: IasTransport = (req) =>
       ...(isHttps && req.cert !== undefined ? { cert: req.cert } : {}),
       ...(isHttps && req.key !== undefined ? { key: req.key } : {}),
       ...(isHttps && req.passphrase !== undefined ? { passphrase: req.passphrase } : {}),
-      agent: false as const,
+      agent: agents === undefined ? (false as const) : isHttps ? agents.https : agents.http,
     };
     let settled = false;
     const finish = (err: NetworkError | undefined, res?: IasHttpResponse): void => {
@@ -227,10 +244,45 @@ export const nodeHttpTransport: IasTransport = (req) =>
         finish(new NetworkError('ERR_NET_CLOSED', 'IAS closed the connection mid-response')),
       );
     });
-    r.on('error', (e) => finish(networkErrorFor(e, url)));
+    r.on('error', (e) => {
+      if (!settled && !retried && agents !== undefined && isStaleSocketError(e, r.reusedSocket)) {
+        settled = true;
+        clearTimeout(timer);
+        exchange(req, agents, true).then(resolve, reject);
+        return;
+      }
+      finish(networkErrorFor(e, url));
+    });
     if (req.body !== undefined) r.end(req.body);
     else r.end();
   });
+}
+
+/**
+ * The default transport without connection reuse: one request with `node:https` (or `node:http` for
+ * `http://` URLs) on a new connection, a deadline over the whole exchange, and a response size cap.
+ */
+export const nodeHttpTransport: IasTransport = (req) => exchange(req, undefined);
+
+/**
+ * The same transport over keep-alive connections (what an {@link IasClient} uses by default): an
+ * SP asks IAS twice per session (SigRL, then the report), and a new connection each time costs a
+ * TCP connect and, over HTTPS, a TLS handshake. Idle pooled connections do not keep the process
+ * alive; `close` ends them.
+ */
+export function keepAliveTransport(): { readonly transport: IasTransport; close(): void } {
+  const agents: IasAgents = {
+    http: new HttpAgent({ keepAlive: true }),
+    https: new HttpsAgent({ keepAlive: true }),
+  };
+  return {
+    transport: (req) => exchange(req, agents),
+    close(): void {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
 
 /** Formats an EPID group id for the `sigrl/{gid}` path: 8 lowercase hex digits of the u32 (PROTOCOL-SEED.md §8.1). */
 export function formatEpidGroupId(gid: Uint8Array | number): string {
@@ -267,6 +319,7 @@ export class IasClient {
   readonly insecureTransport: boolean;
   readonly #options: IasClientOptions;
   readonly #transport: IasTransport;
+  readonly #closeTransport: (() => void) | undefined;
 
   constructor(options: IasClientOptions) {
     let url: URL;
@@ -302,7 +355,19 @@ export class IasClient {
     this.apiVersion = options.apiVersion;
     this.insecureTransport = url.protocol === 'http:';
     this.#options = options;
-    this.#transport = options.transport ?? nodeHttpTransport;
+    if (options.transport === undefined) {
+      const pooled = keepAliveTransport();
+      this.#transport = pooled.transport;
+      this.#closeTransport = pooled.close;
+    } else {
+      this.#transport = options.transport;
+      this.#closeTransport = undefined;
+    }
+  }
+
+  /** Closes the client's idle keep-alive connections (the default transport's); a later request opens new ones. */
+  close(): void {
+    this.#closeTransport?.();
   }
 
   async #exchange(method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<IasHttpResponse> {

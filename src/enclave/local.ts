@@ -40,6 +40,11 @@ class LocalSession implements EnclaveSession {
     return this.#core.decryptSecret(this.id);
   }
 
+  async verifyAndDecrypt(attestationResult: Uint8Array): Promise<Uint8Array> {
+    this.#core.verifyAttestationResult(this.id, attestationResult);
+    return this.#core.decryptSecret(this.id);
+  }
+
   async close(): Promise<void> {
     this.#core.close(this.id);
   }

@@ -102,9 +102,21 @@ export async function buildSimulatedCore(
 // ---- the worker protocol ----
 
 /** An operation on the worker's RA core. */
-export type WorkerOp = 'open' | 'msg1' | 'msg2' | 'verifyResult' | 'decrypt' | 'closeSession' | 'closeAll';
+export type WorkerOp =
+  | 'open'
+  | 'msg1'
+  | 'msg2'
+  | 'verifyResult'
+  | 'decrypt'
+  | 'verifyDecrypt'
+  | 'closeSession'
+  | 'closeAll';
 
-/** A request from the host thread. */
+/**
+ * A request from the host thread. `session` is the id the host gave the session at `open`. A
+ * request with `id` 0 gets no answer (`open` and `closeSession` are sent that way: the worker
+ * handles requests in order, so the next request on the session sees their effect).
+ */
 export interface WorkerRequest {
   readonly id: number;
   readonly op: WorkerOp;
@@ -189,31 +201,67 @@ export function deserializeError(s: SerializedError): Error {
   return err;
 }
 
-/** Runs one request against the core (shared by the worker and tests). */
-export async function runWorkerRequest(
-  core: RaCore,
-  req: WorkerRequest,
-): Promise<Uint8Array | number | null> {
-  const session = req.session ?? -1;
-  switch (req.op) {
-    case 'open':
-      return core.open();
-    case 'msg1':
-      return core.msg1(session);
-    case 'msg2':
-      return core.processMsg2(session, req.data ?? new Uint8Array(0));
-    case 'verifyResult':
-      core.verifyAttestationResult(session, req.data ?? new Uint8Array(0));
-      return null;
-    case 'decrypt':
-      return core.decryptSecret(session);
-    case 'closeSession':
-      core.close(session);
-      return null;
-    case 'closeAll':
-      core.closeAll();
-      return null;
-    default:
-      throw new TypeError(`unknown worker op ${String(req.op)}`);
+/**
+ * The worker's side of the protocol: the RA core, with the sessions named by the host's ids. An
+ * `open` that failed (e.g. the session cap) is remembered, and the session's next request fails
+ * with its error.
+ */
+export class WorkerDispatcher {
+  readonly #core: RaCore;
+  /** Host session id → core session id, or the error its `open` failed with. */
+  readonly #sessions = new Map<number, number | { readonly error: unknown }>();
+
+  constructor(core: RaCore) {
+    this.#core = core;
+  }
+
+  #coreId(hostId: number, op: WorkerOp): number {
+    const entry = this.#sessions.get(hostId);
+    if (typeof entry === 'number') return entry;
+    if (entry !== undefined) throw entry.error;
+    throw new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', `${op}: RA session ${hostId} is closed`);
+  }
+
+  /** Runs one request (in order: the caller must not start the next before this one settled). */
+  async run(req: WorkerRequest): Promise<Uint8Array | number | null> {
+    const core = this.#core;
+    const hostId = req.session ?? -1;
+    switch (req.op) {
+      case 'open': {
+        if (this.#sessions.has(hostId)) throw new RangeError(`session id ${hostId} is in use`);
+        try {
+          this.#sessions.set(hostId, core.open());
+        } catch (error) {
+          this.#sessions.set(hostId, { error });
+        }
+        return hostId;
+      }
+      case 'msg1':
+        return core.msg1(this.#coreId(hostId, req.op));
+      case 'msg2':
+        return core.processMsg2(this.#coreId(hostId, req.op), req.data ?? new Uint8Array(0));
+      case 'verifyResult':
+        core.verifyAttestationResult(this.#coreId(hostId, req.op), req.data ?? new Uint8Array(0));
+        return null;
+      case 'decrypt':
+        return core.decryptSecret(this.#coreId(hostId, req.op));
+      case 'verifyDecrypt': {
+        const id = this.#coreId(hostId, req.op);
+        core.verifyAttestationResult(id, req.data ?? new Uint8Array(0));
+        return core.decryptSecret(id);
+      }
+      case 'closeSession': {
+        const entry = this.#sessions.get(hostId);
+        this.#sessions.delete(hostId);
+        if (typeof entry === 'number') core.close(entry);
+        return null;
+      }
+      case 'closeAll':
+        this.#sessions.clear();
+        core.closeAll();
+        return null;
+      default:
+        throw new TypeError(`unknown worker op ${String(req.op)}`);
+    }
   }
 }

@@ -5,12 +5,11 @@
  * @module
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { RaCore } from './core.ts';
 import {
   buildSimulatedCore,
-  runWorkerRequest,
   type SimulatedEnclaveConfig,
   serializeError,
+  WorkerDispatcher,
   type WorkerMessage,
   type WorkerRequest,
 } from './sim-host.ts';
@@ -22,20 +21,23 @@ function post(msg: WorkerMessage): void {
   port!.postMessage(msg);
 }
 
-let core: RaCore | undefined;
-// Requests are handled one at a time, in order: the core's state machine stays simple.
+let dispatcher: WorkerDispatcher | undefined;
+// Requests are handled one at a time, in order: the core's state machine stays simple, and a request
+// sent without waiting for an answer (id 0: open, closeSession) takes effect before the next one.
 let queue: Promise<void> = Promise.resolve();
 
 port.on('message', (req: WorkerRequest) => {
   queue = queue.then(async () => {
-    if (core === undefined) {
-      post({ kind: 'error', id: req.id, error: serializeError(new Error('enclave not ready')) });
+    if (dispatcher === undefined) {
+      if (req.id !== 0)
+        post({ kind: 'error', id: req.id, error: serializeError(new Error('enclave not ready')) });
       return;
     }
     try {
-      post({ kind: 'result', id: req.id, value: await runWorkerRequest(core, req) });
+      const value = await dispatcher.run(req);
+      if (req.id !== 0) post({ kind: 'result', id: req.id, value });
     } catch (e) {
-      post({ kind: 'error', id: req.id, error: serializeError(e) });
+      if (req.id !== 0) post({ kind: 'error', id: req.id, error: serializeError(e) });
     }
   });
 });
@@ -44,7 +46,7 @@ try {
   const built = await buildSimulatedCore(workerData as SimulatedEnclaveConfig, (message) =>
     post({ kind: 'warn', message }),
   );
-  core = built.core;
+  dispatcher = new WorkerDispatcher(built.core);
   post({ kind: 'ready', info: built.info });
 } catch (e) {
   post({ kind: 'init-error', error: serializeError(e) });

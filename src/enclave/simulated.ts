@@ -119,9 +119,16 @@ class WorkerSession implements EnclaveSession {
     return (await this.#host.request('decrypt', this.id)) as Uint8Array;
   }
 
+  async verifyAndDecrypt(attestationResult: Uint8Array): Promise<Uint8Array> {
+    if (!(attestationResult instanceof Uint8Array))
+      throw new TypeError('attestation result must be a Uint8Array');
+    return (await this.#host.request('verifyDecrypt', this.id, attestationResult)) as Uint8Array;
+  }
+
+  /** Posted without waiting for the worker: it handles requests in order, so none can see the context after. */
   async close(): Promise<void> {
     if (this.#host.closed) return;
-    await this.#host.request('closeSession', this.id);
+    this.#host.notify('closeSession', this.id);
   }
 }
 
@@ -138,6 +145,7 @@ export class SimulatedEnclave implements Enclave {
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
   #nextRequest = 1;
+  #nextSession = 1;
   #closed = false;
   #exitError: Error | undefined;
 
@@ -267,12 +275,33 @@ export class SimulatedEnclave implements Enclave {
     });
   }
 
+  /**
+   * @internal Sends one request that needs no answer (id 0). The worker handles requests in order,
+   * so the next request sees its effect; its errors surface there (an `open` over the cap fails the
+   * session's first operation with the cap's error).
+   */
+  notify(op: 'open' | 'closeSession', session: number): void {
+    if (this.#closed) return;
+    const req: WorkerRequest = { id: 0, op, session };
+    this.#worker.postMessage(req);
+  }
+
   async extendedGroupId(): Promise<number> {
     return this.#extendedGroupId;
   }
 
+  /**
+   * Opens an RA context without a round trip to the worker: the host names the session, and the
+   * worker opens it before it handles the session's first operation.
+   */
   async openSession(): Promise<EnclaveSession> {
-    const id = (await this.request('open')) as number;
+    if (this.#closed) {
+      throw (
+        this.#exitError ?? new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', 'the simulated enclave is closed')
+      );
+    }
+    const id = this.#nextSession++;
+    this.notify('open', id);
     return new WorkerSession(this, id);
   }
 

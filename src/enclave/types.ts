@@ -47,6 +47,12 @@ export interface EnclaveSession {
    * (`ERR_PROTOCOL_REFUSED`); a tag that does not verify is `ERR_CRYPTO_DECRYPT_FAILED`.
    */
   decryptSecret(): Promise<Uint8Array>;
+  /**
+   * Optional: {@link EnclaveSession.verifyAttestationResult} then {@link EnclaveSession.decryptSecret}
+   * in one call, with the same checks, order and codes. A backend behind a boundary that is costly to
+   * cross (the simulated enclave's worker thread) crosses it once instead of twice.
+   */
+  verifyAndDecrypt?(attestationResult: Uint8Array): Promise<Uint8Array>;
   /** Destroys the context and zero-fills its keys. Idempotent. */
   close(): Promise<void>;
 }

@@ -199,8 +199,14 @@ export class Application {
         if (msg.type !== RA_MSG_TYPES.RA_ATT_RESULT) throw unexpected(`message ${msg.type}`, state);
         // §4.1 step 7: verify_att_result_mac, then the secret (a refusal shows as zero payload and tag).
         const session = state.session;
-        await session.verifyAttestationResult(attestationResultFromMessage(msg.message));
-        const secret = await session.decryptSecret();
+        const result = attestationResultFromMessage(msg.message);
+        let secret: Uint8Array;
+        if (session.verifyAndDecrypt !== undefined) {
+          secret = await session.verifyAndDecrypt(result);
+        } else {
+          await session.verifyAttestationResult(result);
+          secret = await session.decryptSecret();
+        }
         await session.close().catch(() => undefined);
         try {
           await this.#onSecret?.(secret);

@@ -222,6 +222,58 @@ function reportDataOf(evidence: VerifiedEvidence): string | undefined {
   return evidence.enclave?.reportData ?? evidence.td?.reportData;
 }
 
+/** What the synchronous checks of msg3 pass on to its verification. */
+interface CheckedMsg3 {
+  /** The quote bytes as msg3 carried them (what the verifier checks). */
+  readonly quote: Uint8Array;
+  readonly version: number;
+  readonly quoteType: 'epid' | 'dcap';
+  /** EPID (v2) quotes: the quote's group id. */
+  readonly epidGroupId: Uint8Array | undefined;
+  /** The session's report_data, lowercase hex. */
+  readonly expectedHex: string;
+}
+
+/** §4.1 step 6, §6.4: msg3's structure, g_a, MAC, quote framing and report_data binding. */
+function checkMsg3(
+  state: Extract<SpState, { step: 'await-msg3' }>,
+  m: Parameters<typeof msg3BytesFromMessage>[0],
+  events: ProtocolEvent[],
+): CheckedMsg3 {
+  const { keys } = state;
+  // §11.2 B3/B5: exact element counts; the quote is never cut at 1116 bytes (B10).
+  const msg3 = parseMsg3(msg3BytesFromMessage(m));
+  // §4.1 step 6: msg3.g_a equals msg1's (SP_PROTOCOL_ERROR in the seed).
+  if (!bytesEqual(msg3.gA, state.gA)) {
+    throw new ProtocolError('ERR_PROTOCOL_GA_MISMATCH', 'msg3 g_a differs from msg1 g_a');
+  }
+  // §6.4: msg3.mac = CMAC_SMK(g_a ‖ ps_sec_prop ‖ quote), compared in constant time (S12).
+  if (!timingSafeEqual(aesCmac(keys.smk, msg3MacData(msg3)), msg3.mac)) {
+    throw new ProtocolError('ERR_PROTOCOL_MSG3_MAC', 'msg3 MAC (CMAC under SMK) does not verify');
+  }
+  // §5.3 / B10: the quote is sized by its own length fields. EPID v2: nothing may follow it;
+  // DCAP: trailing bytes are recorded and judged by the verifier (DCAP-VERIFICATION.md §11).
+  const version = quoteVersion(msg3.quote);
+  const quote: Quote = parseQuote(msg3.quote, { allowTrailing: version !== 2 });
+  const quoteType = quote.version === 2 ? 'epid' : 'dcap';
+  events.push({ kind: 'msg3', quoteVersion: quote.version, quoteType });
+  // §6.4: report_data = SHA-256(g_a ‖ g_b ‖ VK) ‖ 0^32, all 64 bytes compared.
+  const expected = raReportData(state.gA, state.gB, keys.vk);
+  if (!bytesEqual(quote.body.reportData, expected)) {
+    throw new ProtocolError(
+      'ERR_PROTOCOL_REPORT_DATA',
+      "the quote's report_data is not SHA-256(g_a ‖ g_b ‖ VK) ‖ 0^32",
+    );
+  }
+  return {
+    quote: msg3.quote,
+    version: quote.version,
+    quoteType,
+    epidGroupId: quote.version === 2 ? quote.epidGroupId : undefined,
+    expectedHex: toHex(expected),
+  };
+}
+
 /**
  * The ServiceProvider (see the module comment). Stateless itself: `step` maps a state and an input
  * to the next state, the messages to send and events. {@link ServiceProvider.session} wraps one
@@ -284,32 +336,40 @@ export class ServiceProvider {
    * `done`) whose result carries the error. Only programming errors (a broken verifier throwing a
    * non-AttestError, wrong argument types) escape.
    */
-  async step(state: SpState, input: ProtocolInput): Promise<SpStep> {
+  step(state: SpState, input: ProtocolInput): Promise<SpStep> {
     const events: ProtocolEvent[] = [];
+    // Not async: while a step waits (on IAS or the quote verifier) nothing here keeps the input.
+    let running: Promise<SpStep>;
     try {
-      return await this.#step(state, input, events);
+      running = this.#step(state, input, events);
     } catch (e) {
-      if (!isAttestError(e)) throw e;
-      if (state.step === 'await-msg3') zeroKeys(state.keys);
-      const nonce = stateNonce(state);
-      const prior = 'result' in state ? state.result : undefined;
-      const result =
-        state.step === 'done' || state.step === 'failed'
-          ? state.result
-          : makeResult(nonce, {
-              ...(prior?.trusted === true ? { trusted: true } : {}),
-              ...(prior?.quoteType === undefined ? {} : { quoteType: prior.quoteType }),
-              ...(prior?.evidence === undefined ? {} : { evidence: prior.evidence }),
-              ...(prior?.verdict === undefined ? {} : { verdict: prior.verdict }),
-              error: e,
-            });
-      events.push({ kind: 'failed', error: e });
-      const next: SpState =
-        state.step === 'done' || state.step === 'failed'
-          ? state
-          : Object.freeze({ step: 'failed', result, error: e });
-      return { state: next, send: [], events, done: true };
+      running = Promise.reject(e);
     }
+    return running.catch((e: unknown) => this.#failed(state, e, events));
+  }
+
+  /** The step that ends a session on an AttestError (programming errors are rethrown). */
+  #failed(state: SpState, e: unknown, events: ProtocolEvent[]): SpStep {
+    if (!isAttestError(e)) throw e;
+    if (state.step === 'await-msg3') zeroKeys(state.keys);
+    const nonce = stateNonce(state);
+    const prior = 'result' in state ? state.result : undefined;
+    const result =
+      state.step === 'done' || state.step === 'failed'
+        ? state.result
+        : makeResult(nonce, {
+            ...(prior?.trusted === true ? { trusted: true } : {}),
+            ...(prior?.quoteType === undefined ? {} : { quoteType: prior.quoteType }),
+            ...(prior?.evidence === undefined ? {} : { evidence: prior.evidence }),
+            ...(prior?.verdict === undefined ? {} : { verdict: prior.verdict }),
+            error: e,
+          });
+    events.push({ kind: 'failed', error: e });
+    const next: SpState =
+      state.step === 'done' || state.step === 'failed'
+        ? state
+        : Object.freeze({ step: 'failed', result, error: e });
+    return { state: next, send: [], events, done: true };
   }
 
   async #step(state: SpState, input: ProtocolInput, events: ProtocolEvent[]): Promise<SpStep> {
@@ -442,43 +502,29 @@ export class ServiceProvider {
   }
 
   /** §4.1 steps 6-7: MSG3 → checks, verification, appraisal → ATT_RESULT (`sp_ra_proc_msg3_req`). */
-  async #onMsg3(
+  #onMsg3(
     state: Extract<SpState, { step: 'await-msg3' }>,
     m: Parameters<typeof msg3BytesFromMessage>[0],
     events: ProtocolEvent[],
   ): Promise<SpStep> {
-    const { keys } = state;
-    // §11.2 B3/B5: exact element counts; the quote is never cut at 1116 bytes (B10).
-    const msg3 = parseMsg3(msg3BytesFromMessage(m));
-    // §4.1 step 6: msg3.g_a equals msg1's (SP_PROTOCOL_ERROR in the seed).
-    if (!bytesEqual(msg3.gA, state.gA)) {
-      throw new ProtocolError('ERR_PROTOCOL_GA_MISMATCH', 'msg3 g_a differs from msg1 g_a');
-    }
-    // §6.4: msg3.mac = CMAC_SMK(g_a ‖ ps_sec_prop ‖ quote), compared in constant time (S12).
-    if (!timingSafeEqual(aesCmac(keys.smk, msg3MacData(msg3)), msg3.mac)) {
-      throw new ProtocolError('ERR_PROTOCOL_MSG3_MAC', 'msg3 MAC (CMAC under SMK) does not verify');
-    }
-    // §5.3 / B10: the quote is sized by its own length fields. EPID v2: nothing may follow it;
-    // DCAP: trailing bytes are recorded and judged by the verifier (DCAP-VERIFICATION.md §11).
-    const version = quoteVersion(msg3.quote);
-    const quote: Quote = parseQuote(msg3.quote, { allowTrailing: version !== 2 });
-    const quoteType = quote.version === 2 ? 'epid' : 'dcap';
-    events.push({ kind: 'msg3', quoteVersion: quote.version, quoteType });
-    // §6.4: report_data = SHA-256(g_a ‖ g_b ‖ VK) ‖ 0^32, all 64 bytes compared.
-    const expected = raReportData(state.gA, state.gB, keys.vk);
-    if (!bytesEqual(quote.body.reportData, expected)) {
-      throw new ProtocolError(
-        'ERR_PROTOCOL_REPORT_DATA',
-        "the quote's report_data is not SHA-256(g_a ‖ g_b ‖ VK) ‖ 0^32",
-      );
-    }
+    // The checks run synchronously; only the quote and what the answer needs go on to the
+    // (possibly slow) verification, so a session waiting there does not hold msg3's decoded copies.
+    return this.#verifyMsg3(state, checkMsg3(state, m, events), events);
+  }
 
+  async #verifyMsg3(
+    state: Extract<SpState, { step: 'await-msg3' }>,
+    checked: CheckedMsg3,
+    events: ProtocolEvent[],
+  ): Promise<SpStep> {
+    const { keys } = state;
+    const { quoteType, expectedHex } = checked;
     // Dispatch on the quote version (issue 5): 2 → EPID/IAS, 3/4/5 → DCAP.
     let evidence: VerifiedEvidence | undefined;
     let verdict: Appraisal | undefined;
     let refusal: AttestError | undefined;
     try {
-      if (quote.version === 2) {
+      if (checked.version === 2) {
         const verifyEpid = this.#verifier.verifyEpid;
         if (verifyEpid === undefined) {
           throw new ConfigError(
@@ -490,13 +536,13 @@ export class ServiceProvider {
           );
         }
         // §11.1 S8: the quote's EPID group is the one msg1 announced (and whose SigRL was sent).
-        if (!bytesEqual(quote.epidGroupId, state.gid)) {
+        if (checked.epidGroupId === undefined || !bytesEqual(checked.epidGroupId, state.gid)) {
           throw new ProtocolError(
             'ERR_PROTOCOL_GID_MISMATCH',
-            `quote EPID group ${toHex(quote.epidGroupId)} differs from msg1 gid ${toHex(state.gid)}`,
+            `quote EPID group ${toHex(checked.epidGroupId ?? new Uint8Array(0))} differs from msg1 gid ${toHex(state.gid)}`,
           );
         }
-        evidence = await verifyEpid.call(this.#verifier, msg3.quote, { nonce: state.nonce });
+        evidence = await verifyEpid.call(this.#verifier, checked.quote, { nonce: state.nonce });
         if (evidence?.kind !== 'epid')
           throw new TypeError('verifyEpid must return VerifiedIasReport evidence');
         // §11.1 S4: IAS must echo our nonce when it sends one.
@@ -512,14 +558,14 @@ export class ServiceProvider {
         if (verifyDcap === undefined) {
           throw new ConfigError(
             'ERR_CONFIG_UNSUPPORTED',
-            `the App sent a DCAP v${quote.version} quote and no DCAP verifier is configured`,
+            `the App sent a DCAP v${checked.version} quote and no DCAP verifier is configured`,
           );
         }
-        evidence = await verifyDcap.call(this.#verifier, msg3.quote);
+        evidence = await verifyDcap.call(this.#verifier, checked.quote);
         if (evidence?.kind !== 'dcap') throw new TypeError('verifyDcap must return VerifiedQuote evidence');
       }
       // The evidence must be about this quote: its report_data is the session binding.
-      if (reportDataOf(evidence) !== toHex(expected)) {
+      if (reportDataOf(evidence) !== expectedHex) {
         throw new ProtocolError(
           'ERR_PROTOCOL_REPORT_DATA',
           "the verified evidence's report_data is not this session's",

@@ -31,6 +31,9 @@ export interface ProtocolSessionOptions {
 /** How the transport says a session ended. */
 export type SessionEndInfo = { readonly ok: true } | { readonly ok: false; readonly error: unknown };
 
+/** Drops a step's value or error once it has run. */
+function settled(): void {}
+
 function failureOf(state: unknown): AttestError | undefined {
   if (typeof state !== 'object' || state === null) return undefined;
   const s = state as { step?: unknown; error?: unknown };
@@ -75,18 +78,26 @@ export class ProtocolSession<S> {
 
   /** Feeds one input to the state machine (queued behind earlier calls). */
   step(input: ProtocolInput): Promise<Step<S>> {
-    const run = async (): Promise<Step<S>> => {
-      const out = await this.#machine.step(this.#state, input);
-      this.#state = out.state;
-      for (const e of out.events) this.#onEvent?.(e);
-      if (out.done && !this.#done) {
-        this.#done = true;
-        this.#resolveFinished(out.state);
-      }
-      return out;
+    // Not async, and the input is dropped once handed over: a step that waits (e.g. on a quote
+    // verifier) must not keep the received message alive through this closure.
+    let pending: ProtocolInput | undefined = input;
+    const run = (): Promise<Step<S>> => {
+      const taken = pending!;
+      pending = undefined;
+      return this.#machine.step(this.#state, taken).then((out) => {
+        this.#state = out.state;
+        for (const e of out.events) this.#onEvent?.(e);
+        if (out.done && !this.#done) {
+          this.#done = true;
+          this.#resolveFinished(out.state);
+        }
+        return out;
+      });
     };
     const next = this.#queue.then(run, run);
-    this.#queue = next.catch(() => undefined);
+    // The queue only orders the steps: it must not hold the last step's output (its messages, e.g.
+    // msg3 and its quote) for the rest of the session.
+    this.#queue = next.then(settled, settled);
     return next;
   }
 
@@ -106,15 +117,17 @@ export class ProtocolSession<S> {
    * One received frame. A frame that does not decode ends the session with its `ParseError`;
    * a failed step is thrown as its error when there is nothing to send.
    */
-  async onFrame(frame: RawFrame): Promise<FrameStep> {
+  onFrame(frame: RawFrame): Promise<FrameStep> {
     let input: ProtocolInput;
     try {
       input = { kind: 'message', message: decodeProtocolFrame(frame) };
     } catch (e) {
-      if (!isAttestError(e)) throw e;
+      if (!isAttestError(e)) return Promise.reject(e);
       input = { kind: 'closed', error: e };
     }
-    return this.#frames(await this.step(input));
+    // Not async: neither the frame nor the decoded message stays referenced from here while the
+    // state machine works.
+    return this.step(input).then((out) => this.#frames(out));
   }
 
   /** The transport ended the session; an unfinished session fails with the reason. */

@@ -60,6 +60,14 @@ interface Waiter {
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
+/** A factory for the `ERR_NET_CLOSED` error of an ordinary close (built only when it is needed). */
+function closedBy(message: string): () => AttestError {
+  return () => new NetworkError('ERR_NET_CLOSED', message);
+}
+const CLOSED = closedBy('the connection closed');
+const PEER_CLOSED = closedBy('the peer closed the connection');
+const CLOSED_LOCALLY = closedBy('the connection was closed locally');
+
 /** A short label for a socket error (its code, else its message); never frame content. */
 function errorLabel(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
@@ -103,10 +111,10 @@ export class FrameChannel {
     socket.on('end', () => this.#onPeerEnd());
     socket.on('error', (err: unknown) => {
       this.#finish(
-        new NetworkError('ERR_NET_CLOSED', `connection error: ${errorLabel(err)}`, { cause: err }),
+        () => new NetworkError('ERR_NET_CLOSED', `connection error: ${errorLabel(err)}`, { cause: err }),
       );
     });
-    socket.on('close', () => this.#finish(new NetworkError('ERR_NET_CLOSED', 'the connection closed')));
+    socket.on('close', () => this.#finish(CLOSED));
   }
 
   /** The error that ended the channel, if it has ended. */
@@ -156,7 +164,7 @@ export class FrameChannel {
 
   #onPeerEnd(): void {
     if (this.#decoder.idle) {
-      this.#finish(new NetworkError('ERR_NET_CLOSED', 'the peer closed the connection'));
+      this.#finish(PEER_CLOSED);
       return;
     }
     let cause: unknown;
@@ -166,13 +174,17 @@ export class FrameChannel {
       cause = e;
     }
     this.#finish(
-      new NetworkError('ERR_NET_CLOSED', 'the peer closed the connection inside a frame', { cause }),
+      () => new NetworkError('ERR_NET_CLOSED', 'the peer closed the connection inside a frame', { cause }),
     );
   }
 
-  /** Records the terminal error (first one wins) and fails a pending receive; queued frames stay readable. */
-  #finish(error: AttestError): void {
-    if (this.#error === undefined) this.#error = error;
+  /**
+   * Records the terminal error (first one wins) and fails a pending receive; queued frames stay
+   * readable. The error is built only if it is the first: every connection ends with several
+   * `end`/`close` notifications, and an Error captures a stack trace.
+   */
+  #finish(error: AttestError | (() => AttestError)): void {
+    if (this.#error === undefined) this.#error = typeof error === 'function' ? error() : error;
     const w = this.#waiter;
     if (w !== undefined) {
       this.#waiter = undefined;
@@ -250,7 +262,7 @@ export class FrameChannel {
    * socket has closed (destroying it if the peer does not close within a short grace period).
    */
   close(): Promise<void> {
-    this.#finish(new NetworkError('ERR_NET_CLOSED', 'the connection was closed locally'));
+    this.#finish(CLOSED_LOCALLY);
     if (!this.#socket.destroyed) {
       this.#socket.end();
       this.#socket.resume(); // drain so the peer's FIN is seen

@@ -9,7 +9,13 @@
  *
  * @module
  */
-import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import {
+  connect,
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import { NetworkError } from '../errors.ts';
 import { FrameChannel, publishDiagnostic, TRANSPORT_CHANNELS } from './channel.ts';
 import { resolveTimeouts, runSession, type SessionHandler, type TransportLimits } from './session.ts';
@@ -53,6 +59,36 @@ function toBuffer(v: string | Uint8Array): string | Buffer {
   return typeof v === 'string' ? v : Buffer.from(v);
 }
 
+/** How many distinct pinned CA sets keep a ready TLS context. */
+const CONTEXT_CACHE_SIZE = 16;
+/** Client TLS contexts by pinned CA set (most recently used last). */
+const contextCache = new Map<string, SecureContext>();
+
+/**
+ * The client TLS context for a pinned CA set, built once and reused by every connection with the
+ * same `ca`: building one parses the CAs into a fresh certificate store, which costs about as much
+ * CPU as a third of a handshake. Only the CAs and the minimum version are in it; the per-connection
+ * checks (hostname, `rejectUnauthorized`) stay on `connect`.
+ */
+function secureContextFor(caList: readonly (string | Uint8Array)[]): SecureContext {
+  const key = caList
+    .map((c) => (typeof c === 'string' ? `s${c}` : `b${Buffer.from(c).toString('base64')}`))
+    .join('\u0000');
+  const hit = contextCache.get(key);
+  if (hit !== undefined) {
+    contextCache.delete(key);
+    contextCache.set(key, hit);
+    return hit;
+  }
+  const context = createSecureContext({ ca: caList.map(toBuffer), minVersion: 'TLSv1.2' });
+  if (contextCache.size >= CONTEXT_CACHE_SIZE) {
+    const oldest = contextCache.keys().next().value;
+    if (oldest !== undefined) contextCache.delete(oldest);
+  }
+  contextCache.set(key, context);
+  return context;
+}
+
 /**
  * Connects and completes the TLS handshake within `timeouts.handshakeMs`. Rejects with
  * `ERR_NET_UNREACHABLE` (refused, no route, unknown host), `ERR_NET_TLS` (untrusted chain, name
@@ -77,9 +113,9 @@ export function connectFrameChannel(options: FrameClientOptions): Promise<FrameC
     const socket: TLSSocket = connect({
       host: options.host,
       port: options.port,
-      ca: caList.map(toBuffer),
+      // The pinned CAs and TLSv1.2 as the minimum live in the shared context.
+      secureContext: secureContextFor(caList),
       rejectUnauthorized: true,
-      minVersion: 'TLSv1.2',
       ...(options.servername === undefined ? {} : { servername: options.servername }),
       ...(checkServerIdentity === undefined ? {} : { checkServerIdentity }),
     });

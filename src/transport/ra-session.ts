@@ -84,11 +84,13 @@ function observed<S>(
       report('sent', step.send);
       return step;
     },
-    async onFrame(frame: Frame): Promise<SessionStep> {
+    // Not async: the frame must not stay referenced while the protocol works on it.
+    onFrame(frame: Frame): Promise<SessionStep> {
       report('received', [frame]);
-      const step = await session.onFrame(frame);
-      report('sent', step.send);
-      return step;
+      return session.onFrame(frame).then((step) => {
+        report('sent', step.send);
+        return step;
+      });
     },
     onEnd(end): void {
       session.onEnd(end);

@@ -82,6 +82,12 @@ function codeOf(error: unknown): string | undefined {
   return isAttestError(error) ? error.code : undefined;
 }
 
+/** Sends a step's frames; true when the step also ends the session. */
+function sendStep(channel: FrameChannel, step: SessionStep): boolean {
+  channel.send(step.send ?? []);
+  return step.close === true;
+}
+
 /**
  * Drives `handler` over `channel` until the handler closes the session, the peer misbehaves, a
  * deadline passes, or the connection fails. Never rejects: the outcome is returned (and passed to
@@ -103,21 +109,31 @@ export async function runSession(
     );
   });
 
+  // While it waits, the loop holds neither the frames it sent nor the frame being handled (a suspended
+  // async function keeps its locals): a session parked for a long time (e.g. the SP waiting on a
+  // quote verifier) keeps only what the handler keeps.
   const drive = async (): Promise<void> => {
-    let step: SessionStep = handler.start === undefined ? {} : await handler.start();
+    let step: SessionStep | undefined = handler.start === undefined ? {} : await handler.start();
     for (;;) {
       if (cancelled) return;
-      channel.send(step.send ?? []);
-      if (step.close === true) {
+      const close = sendStep(channel, step);
+      step = undefined;
+      if (close) {
         // Not awaited: a seed App never closes its side (§4.1 step 9), and the channel destroys the
         // socket after a grace period if the peer does not answer the close.
         void channel.close();
         return;
       }
-      const frame = await channel.receive(messageMs);
-      if (cancelled) return;
-      step = await handler.onFrame(frame);
+      step = await nextStep();
+      if (step === undefined) return;
     }
+  };
+  // Receives one frame and hands it on; it returns as soon as the handler has the frame, so nothing
+  // here keeps the frame alive while the handler works on it.
+  const nextStep = async (): Promise<SessionStep | undefined> => {
+    const frame = await channel.receive(messageMs);
+    if (cancelled) return undefined;
+    return handler.onFrame(frame);
   };
 
   let end: SessionEnd;
