@@ -876,8 +876,12 @@ export interface SignatureResultCache {
   set(key: string, value: true): void;
 }
 
-/** The process-wide signature cache, as a {@link SignatureResultCache} (bounded by {@link setPkiCacheLimits}). */
-const sharedSignatureCache: SignatureResultCache = {
+/**
+ * The process-wide signature cache, as a {@link SignatureResultCache} (bounded by {@link setPkiCacheLimits}).
+ * Pass it as `leafSignatureCache` for chains whose leaf is a service's certificate shared by every
+ * verification (e.g. the IAS report signing certificate), never for a platform's PCK certificate.
+ */
+export const sharedSignatureCache: SignatureResultCache = {
   get: (key) => signatureCache.get(key),
   set: (key, value) => remember(signatureCache, key, value, limits.signatures),
 };

@@ -11,6 +11,7 @@
  */
 import { constants, verify as cryptoVerify } from 'node:crypto';
 import { ParseError, VerificationError } from '../errors.ts';
+import { sharedSignatureCache } from '../pki/cert.ts';
 import { type TrustAnchors, verifyChain } from '../pki/chain.ts';
 import type { CrlInput } from '../pki/crl.ts';
 import { urlDecodePem } from '../pki/pem.ts';
@@ -183,6 +184,9 @@ export function verifyIasReport(input: IasReportInput, options: VerifyIasReportO
     now,
     trustAnchors: options.trustAnchors ?? IAS_REPORT_SIGNING_CA_PEM,
     maxLength: MAX_CHAIN_CERTS,
+    // The leaf is IAS's report signing certificate, the same for every report: collateral, not a
+    // platform's certificate, so its parse and signature result may be remembered.
+    leafSignatureCache: sharedSignatureCache,
     ...(crls.length === 0 ? { dangerouslySkipRevocation: true } : { crls }),
   });
   const leaf = verified.leaf;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isAttestError } from '../../src/errors.ts';
+import { certificateSignatureChecks } from '../../src/pki/cert.ts';
 import { generateIasSigningIdentity, type IasSigningIdentity } from '../../src/sim/ias-mock.ts';
 import { IAS_QUOTE_STATUSES, mapIasQuoteStatus, verifyIasReport } from '../../src/verify/ias.ts';
 import type { VerifiedIasReport } from '../../src/verify/types.ts';
@@ -86,6 +87,24 @@ describe('verifyIasReport: genuine AVRs (oasis-core testdata)', () => {
       ['ias.chain', 'ias.signature', 'ias.format', 'ias.status'],
     );
     assert.ok(Object.isFrozen(r) && Object.isFrozen(r.enclave) && Object.isFrozen(r.steps));
+  });
+
+  test('the report signing chain is collateral: its signature is checked once, the report every time', () => {
+    verifyIasReport({ body: V4.body, signatureB64: V4.sig, signingCertChain: CHAIN }, { now: V4.at });
+    const before = certificateSignatureChecks();
+    const r = verifyIasReport(
+      { body: V5.body, signatureB64: V5.sig, signingCertChain: CHAIN },
+      { now: V5.at },
+    );
+    assert.equal(certificateSignatureChecks(), before, 'no certificate signature recomputed');
+    assert.equal(r.iasStatus, 'SW_HARDENING_NEEDED');
+    // The body signature is still checked on every call: a flipped body byte fails on the warm path.
+    const flipped = V5.body.slice();
+    flipped[10] = (flipped[10] ?? 0) ^ 1;
+    assert.throws(
+      () => verifyIasReport({ body: flipped, signatureB64: V5.sig, signingCertChain: CHAIN }, { now: V5.at }),
+      (e: unknown) => isAttestError(e) && e.code === 'ERR_IAS_SIGNATURE',
+    );
   });
 
   test('v5 AVR verifies at its timestamp: two advisories, no nonce, debug enclave', () => {
