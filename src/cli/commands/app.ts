@@ -23,11 +23,11 @@ import { ConfigError } from '../../errors.ts';
 import { loadSimulatedPlatform } from '../../sim/platform.ts';
 import { type AppSessionReport, startApplicationServer } from '../../transport/ra-session.ts';
 import { addCommonOptions, COMMON_SETTINGS, type CommandContext, runAction } from '../common.ts';
-import { loadSettings, zPort } from '../config.ts';
+import { zPort } from '../config.ts';
 import { createLogger, readPemOrThrow, waitForStop } from '../io.ts';
 import { loadSpPublicKey } from '../keys.ts';
 import { EXIT, type ExitCode, jsonLine } from '../output.ts';
-import { COMMAND_NAMES } from './names.ts';
+import { loadCommandSettings } from './names.ts';
 
 /** The seed's port (PROTOCOL-SEED.md §9, `rh_port`). */
 export const DEFAULT_APP_PORT = 22222;
@@ -109,13 +109,7 @@ function peerLabel(r: AppSessionReport): string {
 
 async function runApp(flags: Record<string, unknown>, ctx: CommandContext): Promise<ExitCode> {
   const { io } = ctx;
-  const s = loadSettings(AppSettings, {
-    configFile: flags.config as string | undefined,
-    env: io.env,
-    flags,
-    section: 'app',
-    otherSections: COMMAND_NAMES,
-  });
+  const s = loadCommandSettings(AppSettings, 'app', flags, io.env);
   const log = createLogger(io, 'app', s.logLevel);
   const cert = readPemOrThrow(s.tlsCert, 'TLS certificate');
   const key = readPemOrThrow(s.tlsKey, 'TLS key');

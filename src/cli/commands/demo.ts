@@ -26,14 +26,13 @@ import {
   startApplicationServer,
 } from '../../transport/ra-session.ts';
 import { addCommonOptions, COMMON_SETTINGS, type CommandContext, runAction } from '../common.ts';
-import { loadSettings } from '../config.ts';
 import { createLogger } from '../io.ts';
 import { EXIT, type ExitCode, exitCodeFor, jsonLine, painter, spJson } from '../output.ts';
 import { messagesJson, renderSpReport } from '../session-output.ts';
 import { createSpWiring, type SpWiring } from '../sp-wiring.ts';
 import { createSelfSignedTlsIdentity } from '../tls-cert.ts';
 import { packageVersion } from '../version.ts';
-import { COMMAND_NAMES } from './names.ts';
+import { loadCommandSettings } from './names.ts';
 
 const DemoSettings = z.object({
   ...COMMON_SETTINGS,
@@ -73,13 +72,7 @@ interface Infrastructure {
 
 async function runDemo(flags: Record<string, unknown>, ctx: CommandContext): Promise<ExitCode> {
   const { io } = ctx;
-  const s = loadSettings(DemoSettings, {
-    configFile: flags.config as string | undefined,
-    env: io.env,
-    flags,
-    section: 'demo',
-    otherSections: COMMAND_NAMES,
-  });
+  const s = loadCommandSettings(DemoSettings, 'demo', flags, io.env);
   const log = createLogger(io, 'demo', s.logLevel);
   const now = new Date();
   // Fresh keys: the SP's long-term key (pinned in the enclave), the App's TLS identity, the EAR key.

@@ -14,10 +14,10 @@ import { ConfigError } from '../../errors.ts';
 import { createIasMock } from '../../sim/ias-mock.ts';
 import { IAS_QUOTE_STATUSES } from '../../verify/ias.ts';
 import { addCommonOptions, COMMON_SETTINGS, type CommandContext, runAction } from '../common.ts';
-import { loadSettings, zBool, zList, zPort } from '../config.ts';
+import { zBool, zList, zPort } from '../config.ts';
 import { createLogger, readPemOrThrow, waitForStop } from '../io.ts';
 import { EXIT, type ExitCode, jsonLine } from '../output.ts';
-import { COMMAND_NAMES } from './names.ts';
+import { loadCommandSettings } from './names.ts';
 
 const IasMockSettings = z.object({
   ...COMMON_SETTINGS,
@@ -54,13 +54,7 @@ export function registerIasMock(program: Command, ctx: CommandContext): void {
 
 async function runIasMock(flags: Record<string, unknown>, ctx: CommandContext): Promise<ExitCode> {
   const { io } = ctx;
-  const s = loadSettings(IasMockSettings, {
-    configFile: flags.config as string | undefined,
-    env: io.env,
-    flags,
-    section: 'ias-mock',
-    otherSections: COMMAND_NAMES,
-  });
+  const s = loadCommandSettings(IasMockSettings, 'ias-mock', flags, io.env);
   // Only statuses IAS defines (a typo would make every report a refusal the SP cannot explain).
   if (!IAS_QUOTE_STATUSES.includes(s.status)) {
     throw new ConfigError(

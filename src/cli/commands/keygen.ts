@@ -26,10 +26,10 @@ import { ConfigError } from '../../errors.ts';
 import { createSimulatedPlatform, SIM_PLATFORM_FILES, saveSimulatedPlatform } from '../../sim/platform.ts';
 import { toHex } from '../../wire/hex.ts';
 import { addCommonOptions, COMMON_SETTINGS, type CommandContext, runAction } from '../common.ts';
-import { loadSettings, zBool } from '../config.ts';
+import { zBool } from '../config.ts';
 import { EXIT, type ExitCode, jsonLine, painter } from '../output.ts';
 import { createSelfSignedTlsIdentity } from '../tls-cert.ts';
-import { COMMAND_NAMES } from './names.ts';
+import { loadCommandSettings } from './names.ts';
 
 /** The files `keygen` writes besides the simulated platform's ({@link SIM_PLATFORM_FILES}). */
 export const KEYGEN_FILES: {
@@ -84,13 +84,7 @@ interface Written {
 
 async function runKeygen(flags: Record<string, unknown>, ctx: CommandContext): Promise<ExitCode> {
   const { io } = ctx;
-  const s = loadSettings(KeygenSettings, {
-    configFile: flags.config as string | undefined,
-    env: io.env,
-    flags,
-    section: 'keygen',
-    otherSections: COMMAND_NAMES,
-  });
+  const s = loadCommandSettings(KeygenSettings, 'keygen', flags, io.env);
   const dir = resolve(s.out);
   const names = [...Object.values(KEYGEN_FILES), ...Object.values(SIM_PLATFORM_FILES)];
   const existing = names.filter((n) => existsSync(join(dir, n)));

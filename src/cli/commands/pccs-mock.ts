@@ -21,10 +21,10 @@ import { ConfigError } from '../../errors.ts';
 import type { SimPcsResponse, SimPcsResponses } from '../../sim/collateral-gen.ts';
 import { loadSimulatedPlatform } from '../../sim/platform.ts';
 import { addCommonOptions, COMMON_SETTINGS, type CommandContext, runAction } from '../common.ts';
-import { loadSettings, zPort } from '../config.ts';
+import { zPort } from '../config.ts';
 import { createLogger, waitForStop } from '../io.ts';
 import { EXIT, type ExitCode, jsonLine } from '../output.ts';
-import { COMMAND_NAMES } from './names.ts';
+import { loadCommandSettings } from './names.ts';
 
 /** A running PCCS mock. */
 export interface PccsMock {
@@ -151,13 +151,7 @@ export function registerPccsMock(program: Command, ctx: CommandContext): void {
 
 async function runPccsMock(flags: Record<string, unknown>, ctx: CommandContext): Promise<ExitCode> {
   const { io } = ctx;
-  const s = loadSettings(PccsMockSettings, {
-    configFile: flags.config as string | undefined,
-    env: io.env,
-    flags,
-    section: 'pccs-mock',
-    otherSections: COMMAND_NAMES,
-  });
+  const s = loadCommandSettings(PccsMockSettings, 'pccs-mock', flags, io.env);
   const log = createLogger(io, 'pccs-mock', s.logLevel);
   const platform = await loadSimulatedPlatform(s.simDir, { now: new Date() });
   const mock = await startPccsMock(platform.pcs, {

@@ -17,7 +17,7 @@ import { ConfigError } from '../../errors.ts';
 import { hasIdentityRule } from '../../policy/schema.ts';
 import { runServiceProvider } from '../../transport/ra-session.ts';
 import { addCommonOptions, COMMON_SETTINGS, type CommandContext, runAction } from '../common.ts';
-import { loadSettings, zBool } from '../config.ts';
+import { zBool } from '../config.ts';
 import { collateralGetter, maybeEar, trustAnchorsOf } from '../evidence.ts';
 import {
   createLogger,
@@ -32,7 +32,7 @@ import { EXIT, type ExitCode, exitCodeFor, jsonLine, painter, spJson } from '../
 import { addPolicyOptions, buildPolicy, POLICY_SETTINGS } from '../policy-options.ts';
 import { messagesJson, renderSpReport } from '../session-output.ts';
 import { createSpWiring } from '../sp-wiring.ts';
-import { COMMAND_NAMES } from './names.ts';
+import { loadCommandSettings } from './names.ts';
 
 const SpSettings = z.object({
   ...COMMON_SETTINGS,
@@ -140,13 +140,7 @@ function iasClientOf(s: SpSettingsT): IasClient | undefined {
 
 async function runSp(flags: Record<string, unknown>, ctx: CommandContext): Promise<ExitCode> {
   const { io } = ctx;
-  const s = loadSettings(SpSettings, {
-    configFile: flags.config as string | undefined,
-    env: io.env,
-    flags,
-    section: 'sp',
-    otherSections: COMMAND_NAMES,
-  });
+  const s = loadCommandSettings(SpSettings, 'sp', flags, io.env);
   const log = createLogger(io, 'sp', s.logLevel);
   // DESIGN.md "Security posture": no enclave identity is trusted by default.
   const policy = buildPolicy(s);

@@ -14,7 +14,6 @@ import { ConfigError } from '../../errors.ts';
 import { appraise, type Verdict } from '../../policy/appraise.ts';
 import { inspectQuote, type QuoteInspection } from '../../verify/dcap.ts';
 import { addCommonOptions, COMMON_SETTINGS, type CommandContext, runAction } from '../common.ts';
-import { loadSettings } from '../config.ts';
 import { collateralGetter, maybeEar, trustAnchorsOf } from '../evidence.ts';
 import { decodeQuoteFile, parseHexSetting, parseTime, readFileOrThrow } from '../io.ts';
 import {
@@ -30,7 +29,7 @@ import {
   verifyJson,
 } from '../output.ts';
 import { addPolicyOptions, buildPolicy, POLICY_SETTINGS } from '../policy-options.ts';
-import { COMMAND_NAMES } from './names.ts';
+import { loadCommandSettings } from './names.ts';
 
 const VerifySettings = z.object({
   ...COMMON_SETTINGS,
@@ -80,13 +79,7 @@ async function runVerify(
   ctx: CommandContext,
 ): Promise<ExitCode> {
   const { io } = ctx;
-  const s = loadSettings(VerifySettings, {
-    configFile: flags.config as string | undefined,
-    env: io.env,
-    flags,
-    section: 'verify',
-    otherSections: COMMAND_NAMES,
-  });
+  const s = loadCommandSettings(VerifySettings, 'verify', flags, io.env);
   const quote = decodeQuoteFile(readFileOrThrow(quotePath, 'quote file'));
   const now = parseTime(s.at);
   if (s.nonce !== undefined) parseHexSetting(s.nonce, 'nonce');
