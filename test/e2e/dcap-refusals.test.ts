@@ -41,7 +41,7 @@ import {
   type AppBed,
   attest,
   createParties,
-  FakeFs,
+  fakeTsmFs,
   hasCode,
   type Parties,
   startApp,
@@ -295,26 +295,9 @@ before(async () => {
     identity: { debug: true },
     inProcess: true,
   });
-  const fs = new FakeFs();
-  const generation = new Map<string, number>();
-  fs.onWrite = (path, data) => {
-    const dir = path.slice(0, path.lastIndexOf('/'));
-    generation.set(dir, (generation.get(dir) ?? 0) + 1);
-    if (path.endsWith('/inblob')) {
-      const quote = platform.quoteTdx({
-        reportData: data,
-        mrTd: fromHex(MR_TD),
-        mrSignerSeam: OTHER_MR_SIGNER_SEAM,
-      });
-      fs.files.set(`${dir}/outblob`, quote);
-    }
-  };
-  fs.onRead = (path) => {
-    const dir = path.slice(0, path.lastIndexOf('/'));
-    if (path.endsWith('/generation')) return utf8(`${generation.get(dir) ?? 0}\n`);
-    if (path.endsWith('/provider')) return utf8('tdx_guest\n');
-    return undefined;
-  };
+  const fs = fakeTsmFs((reportData) =>
+    platform.quoteTdx({ reportData, mrTd: fromHex(MR_TD), mrSignerSeam: OTHER_MR_SIGNER_SEAM }),
+  );
   tdxEnclave = new TsmEnclave({ spPublicKey: parties.sp.publicKey, fs });
   [sgxApp, debugApp, tdxApp] = await Promise.all([
     startApp(sgxEnclave, parties),

@@ -30,9 +30,11 @@ import { createSimulatedPlatform, type SimulatedPlatform } from '../../src/sim/i
 import { fromHex, toHex } from '../../src/wire/hex.ts';
 import {
   type AppBed,
+  type AttestSetup,
   attest,
   createParties,
   FakeFs,
+  fakeTsmFs,
   hasCode,
   type Parties,
   startApp,
@@ -88,22 +90,8 @@ function fakeGramine(p: SimulatedPlatform): FakeFs {
 
 /** configfs-tsm of a TDX guest: writing inblob makes outblob (a TDX v4 quote) and bumps generation. */
 function fakeTsm(p: SimulatedPlatform): FakeFs {
-  const fs = new FakeFs();
-  const generation = new Map<string, number>();
-  fs.onWrite = (path, data) => {
-    const dir = path.slice(0, path.lastIndexOf('/'));
-    generation.set(dir, (generation.get(dir) ?? 0) + 1);
-    if (!path.endsWith('/inblob')) return;
-    const rtmr = [fromHex(RTMR0), new Uint8Array(48), new Uint8Array(48), new Uint8Array(48)];
-    fs.files.set(`${dir}/outblob`, p.quoteTdx({ reportData: data, mrTd: fromHex(MR_TD), rtmr }));
-  };
-  fs.onRead = (path) => {
-    const dir = path.slice(0, path.lastIndexOf('/'));
-    if (path.endsWith('/generation')) return utf8(`${generation.get(dir) ?? 0}\n`);
-    if (path.endsWith('/provider')) return utf8('tdx_guest\n');
-    return undefined;
-  };
-  return fs;
+  const rtmr = [fromHex(RTMR0), new Uint8Array(48), new Uint8Array(48), new Uint8Array(48)];
+  return fakeTsmFs((reportData) => p.quoteTdx({ reportData, mrTd: fromHex(MR_TD), rtmr }));
 }
 
 const SIM_POLICY: Policy = parsePolicy({
@@ -248,38 +236,16 @@ describe('DCAP sessions over TLS, one per attester backend', () => {
   });
 
   test('the three backends in concurrent sessions all succeed', async () => {
-    const runs = await Promise.all([
-      attest(simApp, parties, {
-        collateral: platform.collateral.sgx,
-        trustAnchor: platform.rootPem,
-        policy: SIM_POLICY,
-        now: AT,
-      }),
-      attest(gramineApp, parties, {
-        collateral: platform.collateral.sgx,
-        trustAnchor: platform.rootPem,
-        policy: GRAMINE_POLICY,
-        now: AT,
-      }),
-      attest(tsmApp, parties, {
-        collateral: platform.collateral.tdx,
-        trustAnchor: platform.rootPem,
-        policy: TD_POLICY,
-        now: AT,
-      }),
-      attest(gramineApp, parties, {
-        collateral: platform.collateral.sgx,
-        trustAnchor: platform.rootPem,
-        policy: GRAMINE_POLICY,
-        now: AT,
-      }),
-      attest(tsmApp, parties, {
-        collateral: platform.collateral.tdx,
-        trustAnchor: platform.rootPem,
-        policy: TD_POLICY,
-        now: AT,
-      }),
-    ]);
+    const sgx = { collateral: platform.collateral.sgx, trustAnchor: platform.rootPem, now: AT };
+    const tdx = { collateral: platform.collateral.tdx, trustAnchor: platform.rootPem, now: AT };
+    const plan: readonly [AppBed, AttestSetup][] = [
+      [simApp, { ...sgx, policy: SIM_POLICY }],
+      [gramineApp, { ...sgx, policy: GRAMINE_POLICY }],
+      [tsmApp, { ...tdx, policy: TD_POLICY }],
+      [gramineApp, { ...sgx, policy: GRAMINE_POLICY }],
+      [tsmApp, { ...tdx, policy: TD_POLICY }],
+    ];
+    const runs = await Promise.all(plan.map(([app, setup]) => attest(app, parties, setup)));
     for (const [i, { run }] of runs.entries()) {
       assert.equal(
         run.result.trusted && run.result.secretDelivered,

@@ -74,6 +74,27 @@ export class FakeFs implements FsAdapter {
   }
 }
 
+/**
+ * A fake configfs-tsm: each write bumps the report entry's `generation`, a write to `inblob` makes
+ * `outblob` the quote `quoteFor(inblob)` returns, and `provider` reads `tdx_guest`.
+ */
+export function fakeTsmFs(quoteFor: (reportData: Uint8Array) => Uint8Array): FakeFs {
+  const fs = new FakeFs();
+  const generation = new Map<string, number>();
+  fs.onWrite = (path, data) => {
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    generation.set(dir, (generation.get(dir) ?? 0) + 1);
+    if (path.endsWith('/inblob')) fs.files.set(`${dir}/outblob`, quoteFor(data));
+  };
+  fs.onRead = (path) => {
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    if (path.endsWith('/generation')) return utf8(`${generation.get(dir) ?? 0}\n`);
+    if (path.endsWith('/provider')) return utf8('tdx_guest\n');
+    return undefined;
+  };
+  return fs;
+}
+
 /** A running App and what it reported. */
 export interface AppBed {
   readonly server: ApplicationServer;
