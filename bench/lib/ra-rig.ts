@@ -112,7 +112,9 @@ export async function startRaRig(
   },
 ): Promise<RaRig> {
   const complete = options.complete ?? true;
-  const flags = ['--expose-gc'];
+  // ATTESTKIT_BENCH_CHILD_FLAGS adds node flags to every child, e.g. "--cpu-prof --cpu-prof-dir=prof".
+  const extra = process.env.ATTESTKIT_BENCH_CHILD_FLAGS?.split(/\s+/).filter((f) => f !== '') ?? [];
+  const flags = ['--expose-gc', ...extra];
   const app = spawnChild(`app(${mode})`, childScript('app'), cpuFor(1), flags);
   const sp = spawnChild(`sp(${mode})`, childScript('sp'), cpuFor(0), flags);
   const ias =

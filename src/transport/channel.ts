@@ -94,7 +94,8 @@ export class FrameChannel {
   readonly #queue: Frame[] = [];
   readonly #closed: Promise<void>;
   #waiter: Waiter | undefined;
-  #error: AttestError | undefined;
+  /** The terminal error, or the factory that builds it when somebody asks (an Error captures a stack trace). */
+  #error: AttestError | (() => AttestError) | undefined;
 
   /** Wraps an established TLS socket (after `secureConnect` / `secureConnection`). */
   constructor(socket: TLSSocket, options: FrameChannelOptions) {
@@ -119,7 +120,17 @@ export class FrameChannel {
 
   /** The error that ended the channel, if it has ended. */
   get error(): AttestError | undefined {
-    return this.#error;
+    return this.#error === undefined ? undefined : this.#terminal();
+  }
+
+  /** The terminal error, built on first use. Call only once the channel has ended. */
+  #terminal(): AttestError {
+    let e = this.#error!;
+    if (typeof e === 'function') {
+      e = e();
+      this.#error = e;
+    }
+    return e;
   }
 
   /** True once the channel can no longer send (closed, failed or aborted). */
@@ -180,16 +191,17 @@ export class FrameChannel {
 
   /**
    * Records the terminal error (first one wins) and fails a pending receive; queued frames stay
-   * readable. The error is built only if it is the first: every connection ends with several
-   * `end`/`close` notifications, and an Error captures a stack trace.
+   * readable. A factory is called only when the error is needed: every connection ends with
+   * several `end`/`close` notifications, an ordinary close usually needs no error object at all,
+   * and an Error captures a stack trace.
    */
   #finish(error: AttestError | (() => AttestError)): void {
-    if (this.#error === undefined) this.#error = typeof error === 'function' ? error() : error;
+    if (this.#error === undefined) this.#error = error;
     const w = this.#waiter;
     if (w !== undefined) {
       this.#waiter = undefined;
       clearTimeout(w.timer);
-      w.reject(this.#error);
+      w.reject(this.#terminal());
     }
   }
 
@@ -207,7 +219,7 @@ export class FrameChannel {
       if (this.#queue.length === 0 && this.#error === undefined) this.#socket.resume();
       return Promise.resolve(queued);
     }
-    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#error !== undefined) return Promise.reject(this.#terminal());
     return new Promise<Frame>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiter = undefined;
@@ -228,7 +240,7 @@ export class FrameChannel {
    * `ERR_FRAME_TOO_LARGE` above the cap, and `RangeError` for an empty body or a type outside 0..9.
    */
   send(frames: readonly Frame[]): void {
-    if (this.#error !== undefined) throw this.#error;
+    if (this.#error !== undefined) throw this.#terminal();
     const encoded = frames.map((f) =>
       encodeFrame(
         f.type,

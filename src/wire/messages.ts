@@ -2,9 +2,10 @@
  * The seed's protobuf messages (`Messages.proto`, PROTOCOL-SEED.md §2): typed encoders, a strict
  * decoder, and the type constants of `Network_def.h` (§2.3).
  *
- * Encoding goes through the generated `@bufbuild/protobuf` schemas in `./gen/` (proto2 presence,
- * ascending field order, packed repeated fields, empty repeated fields omitted: §2.2), so the bytes
- * match C++ libprotobuf (§2.5). Decoding is a strict scan driven by the same descriptors:
+ * The field tables come from the generated `@bufbuild/protobuf` descriptors in `./gen/`. Encoding
+ * writes the bytes directly (proto2 presence, ascending field order, packed repeated fields, empty
+ * repeated fields omitted: §2.2), the same bytes as `toBinary` and C++ libprotobuf (§2.5; the tests
+ * compare them). Decoding is a strict scan driven by the same descriptors:
  *
  * - a missing `required` field → `ERR_PROTOBUF_MISSING_FIELD` (C++ `ParseFromString` fails too, §2.2);
  * - a byte-array element above 255 → `ERR_PROTOBUF_BYTE_RANGE` (C++ would silently truncate, §2.2);
@@ -21,7 +22,7 @@
  *
  * @module
  */
-import { create, type DescMessage, toBinary } from '@bufbuild/protobuf';
+import type { DescMessage } from '@bufbuild/protobuf';
 import { ParseError } from '../errors.ts';
 import {
   AttestationMessageSchema,
@@ -272,6 +273,12 @@ const SECRET_MESSAGE: MessageSpec = specOf(SecretMessageSchema, []);
 
 const U32_MAX = 0xffff_ffff;
 
+/** Protobuf wire types (encoding.md). */
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LEN = 2;
+const WIRE_FIXED32 = 5;
+
 function checkU32(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > U32_MAX) {
     throw new RangeError(`${where}: expected a uint32, got ${String(value)}`);
@@ -279,39 +286,114 @@ function checkU32(value: unknown, where: string): number {
   return value;
 }
 
+/** The number of bytes of `value` (a uint32) as a varint. */
+function varintSize(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x20_0000) return 3;
+  if (value < 0x1000_0000) return 4;
+  return 5;
+}
+
+/** Writes `value` (a uint32) as a varint at `at`; returns the offset after it. */
+function writeVarint(out: Uint8Array, at: number, value: number): number {
+  let v = value;
+  let o = at;
+  while (v >= 0x80) {
+    out[o++] = (v & 0x7f) | 0x80;
+    v = Math.floor(v / 128); // not >>>: values up to 2^32-1 stay exact
+  }
+  out[o++] = v;
+  return o;
+}
+
+/** One field to write: its tag, and a scalar, the bytes of a byte array, or 32-bit words. */
+interface Planned {
+  readonly tag: number;
+  readonly scalar?: number;
+  readonly bytes?: Uint8Array;
+  readonly words?: readonly number[];
+  /** The packed record's payload length (repeated fields). */
+  readonly payload: number;
+}
+
+/**
+ * Encodes `record` as `spec`'s message, byte for byte what `toBinary` of the generated schema and
+ * C++ libprotobuf write (§2.2, §2.5): fields in ascending number order, a present scalar as a varint
+ * (proto2 presence: a value of 0 is written), a non-empty repeated field as one packed record, an
+ * empty or absent one not at all. `test/wire/messages.test.ts` checks it against `toBinary`.
+ */
 function encodeWith(spec: MessageSpec, record: object): Uint8Array {
   if (typeof record !== 'object' || record === null) throw new TypeError(`${spec.name}: expected an object`);
   const input = record as Record<string, unknown>;
-  const init: Record<string, unknown> = {};
+  const plan: Planned[] = [];
+  let size = 0;
   for (const f of spec.fields) {
-    const where = `${spec.name}.${f.localName}`;
     const value = input[f.localName];
     if (value === undefined) {
-      if (f.required) throw new TypeError(`${where}: required field missing`);
+      if (f.required) throw new TypeError(`${spec.name}.${f.localName}: required field missing`);
       continue;
     }
     if (f.shape === 'scalar') {
-      init[f.localName] = checkU32(value, where);
+      const v = checkU32(value, `${spec.name}.${f.localName}`);
+      const tag = (f.number << 3) | WIRE_VARINT;
+      plan.push({ tag, scalar: v, payload: 0 });
+      size += varintSize(tag) + varintSize(v);
     } else if (f.shape === 'bytes') {
-      if (!(value instanceof Uint8Array)) throw new TypeError(`${where}: expected a Uint8Array`);
-      init[f.localName] = Array.from(value);
+      if (!(value instanceof Uint8Array))
+        throw new TypeError(`${spec.name}.${f.localName}: expected a Uint8Array`);
+      if (value.length === 0) continue;
+      let payload = 0;
+      for (let i = 0; i < value.length; i++) payload += value[i]! < 0x80 ? 1 : 2;
+      const tag = (f.number << 3) | WIRE_LEN;
+      plan.push({ tag, bytes: value, payload });
+      size += varintSize(tag) + varintSize(payload) + payload;
     } else {
-      if (!Array.isArray(value)) throw new TypeError(`${where}: expected an array of uint32 words`);
-      init[f.localName] = value.map((w: unknown, i) => checkU32(w, `${where}[${i}]`));
+      if (!Array.isArray(value))
+        throw new TypeError(`${spec.name}.${f.localName}: expected an array of uint32 words`);
+      if (value.length === 0) continue;
+      let payload = 0;
+      for (let i = 0; i < value.length; i++) {
+        const w: unknown = value[i];
+        if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > U32_MAX)
+          checkU32(w, `${spec.name}.${f.localName}[${i}]`); // throws the RangeError
+        payload += varintSize(w as number);
+      }
+      const tag = (f.number << 3) | WIRE_LEN;
+      plan.push({ tag, words: value as readonly number[], payload });
+      size += varintSize(tag) + varintSize(payload) + payload;
     }
   }
-  // create() marks every key given as set (proto2 presence), so `status: 0` is serialized (§2.2).
-  return toBinary(spec.schema, create(spec.schema, init));
+  const out = new Uint8Array(size);
+  let o = 0;
+  for (const p of plan) {
+    o = writeVarint(out, o, p.tag);
+    if (p.scalar !== undefined) {
+      o = writeVarint(out, o, p.scalar);
+      continue;
+    }
+    o = writeVarint(out, o, p.payload);
+    if (p.bytes !== undefined) {
+      const b = p.bytes;
+      for (let i = 0; i < b.length; i++) {
+        const v = b[i]!;
+        if (v < 0x80) out[o++] = v;
+        else {
+          out[o++] = (v & 0x7f) | 0x80;
+          out[o++] = 1; // v >> 7 for a byte ≥ 0x80
+        }
+      }
+    } else {
+      for (const w of p.words!) o = writeVarint(out, o, w);
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Strict decoding
 // ---------------------------------------------------------------------------------------------
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LEN = 2;
-const WIRE_FIXED32 = 5;
 /** A uint32 varint takes at most 5 bytes (§2.2: larger values are rejected, not truncated). */
 const MAX_VARINT32_BYTES = 5;
 /** Any varint takes at most 10 bytes (unknown fields). */
@@ -372,7 +454,21 @@ class Scanner {
 
 interface Accumulator {
   scalar: number | undefined;
+  /** The elements of a word list. */
   list: number[];
+  /** The elements of a byte array (`n` of them), grown as records arrive. */
+  bytes: Uint8Array;
+  n: number;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** Makes room in `a.bytes` for `more` further elements. */
+function reserve(a: Accumulator, more: number): void {
+  if (a.n + more <= a.bytes.length) return;
+  const grown = new Uint8Array(Math.max(a.n + more, a.bytes.length * 2));
+  grown.set(a.bytes.subarray(0, a.n));
+  a.bytes = grown;
 }
 
 function decodeWith(spec: MessageSpec, bytes: Uint8Array): Record<string, unknown> {
@@ -380,7 +476,7 @@ function decodeWith(spec: MessageSpec, bytes: Uint8Array): Record<string, unknow
   const s = new Scanner(bytes, spec.name);
   const end = bytes.length;
   const acc = new Map<number, Accumulator>();
-  for (const f of spec.fields) acc.set(f.number, { scalar: undefined, list: [] });
+  for (const f of spec.fields) acc.set(f.number, { scalar: undefined, list: [], bytes: NO_BYTES, n: 0 });
 
   while (s.pos < end) {
     const tagAt = s.pos;
@@ -415,6 +511,7 @@ function decodeWith(spec: MessageSpec, bytes: Uint8Array): Record<string, unknow
       if (len > end - s.pos)
         s.fail('ERR_PROTOBUF_INVALID', f.localName, 'packed record overruns the message', tagAt);
       const recordEnd = s.pos + len;
+      if (f.shape === 'bytes') reserve(a, len); // at least one byte per element
       while (s.pos < recordEnd) {
         const at = s.pos;
         pushElement(s, f, a, s.varint32(f.localName, recordEnd), at);
@@ -438,7 +535,7 @@ function decodeWith(spec: MessageSpec, bytes: Uint8Array): Record<string, unknow
         });
       }
     } else if (f.shape === 'bytes') {
-      out[f.localName] = Uint8Array.from(a.list);
+      out[f.localName] = a.n === a.bytes.length ? a.bytes : a.bytes.slice(0, a.n);
     } else {
       out[f.localName] = Object.freeze(a.list);
     }
@@ -451,7 +548,12 @@ function pushElement(s: Scanner, f: FieldSpec, a: Accumulator, value: number, at
   if (f.shape === 'bytes' && value > 0xff) {
     s.fail('ERR_PROTOBUF_BYTE_RANGE', f.localName, `element ${value} is not a byte`, at);
   }
-  a.list.push(value);
+  if (f.shape === 'bytes') {
+    reserve(a, 1);
+    a.bytes[a.n++] = value;
+  } else {
+    a.list.push(value);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,10 +6,18 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { fromBinary } from '@bufbuild/protobuf';
+import { create, type DescMessage, fromBinary, toBinary } from '@bufbuild/protobuf';
 import fc from 'fast-check';
 import { isAttestError } from '../../src/errors.ts';
-import { MessageMSG2Schema, MessageMsg0Schema } from '../../src/wire/gen/Messages_pb.ts';
+import {
+  AttestationMessageSchema,
+  InitialMessageSchema,
+  MessageMSG1Schema,
+  MessageMSG2Schema,
+  MessageMSG3Schema,
+  MessageMsg0Schema,
+  SecretMessageSchema,
+} from '../../src/wire/gen/Messages_pb.ts';
 import { fromHex, toHex } from '../../src/wire/hex.ts';
 import {
   type AttestationMessageFields,
@@ -565,4 +573,45 @@ describe('properties', () => {
       { numRuns: 300 },
     );
   });
+});
+
+describe('the direct encoder writes the bytes of @bufbuild/protobuf toBinary (§2.2, §2.5)', () => {
+  const WORD_FIELDS = new Set(['signatureX', 'signatureY', 'ecSign256X', 'ecSign256Y']);
+  const u32 = fc.oneof(
+    fc.integer({ min: 0, max: 0xffffffff }),
+    fc.constantFrom(0, 0x7f, 0x80, 0x3fff, 0x4000, 0x1fffff, 0x200000, 0xfffffff, 0x10000000, 0xffffffff),
+  );
+  const cases: readonly [DescMessage, (m: Record<string, unknown>) => Uint8Array][] = [
+    [InitialMessageSchema, (m) => encodeInitialMessage(m as never)],
+    [MessageMsg0Schema, (m) => encodeMessageMsg0(m as never)],
+    [MessageMSG1Schema, (m) => encodeMessageMSG1(m as never)],
+    [MessageMSG2Schema, (m) => encodeMessageMSG2(m as never)],
+    [MessageMSG3Schema, (m) => encodeMessageMSG3(m as never)],
+    [AttestationMessageSchema, (m) => encodeAttestationMessage(m as never)],
+    [SecretMessageSchema, (m) => encodeSecretMessage(m as never)],
+  ];
+  for (const [schema, encode] of cases) {
+    test(schema.name, () => {
+      const fields: Record<string, fc.Arbitrary<unknown>> = {};
+      const required: string[] = [];
+      for (const f of schema.fields) {
+        if (f.fieldKind === 'list') {
+          fields[f.localName] = WORD_FIELDS.has(f.localName)
+            ? fc.array(u32, { maxLength: 9 })
+            : fc.uint8Array({ maxLength: 300 });
+        } else {
+          fields[f.localName] = u32;
+          if (f.proto.label === 2) required.push(f.localName);
+        }
+      }
+      fc.assert(
+        fc.property(fc.record(fields, { requiredKeys: required }), (m) => {
+          const init: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(m)) init[k] = v instanceof Uint8Array ? Array.from(v) : v;
+          assert.deepEqual(encode(m), toBinary(schema, create(schema, init)));
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
 });
