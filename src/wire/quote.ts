@@ -5,8 +5,9 @@
  * {@link parseQuote} is strict: every length is capped and scoped, unknown versions, key types,
  * TEE types, body types and certification data types are rejected, and bytes after the quote are an
  * error unless `allowTrailing` is set (DCAP-VERIFICATION.md §11: the trailing-bytes policy is explicit;
- * the verifier accepts all-zero padding only). The result keeps, as copies, every byte range a verifier
- * needs, so nothing downstream re-slices the input.
+ * the verifier accepts all-zero padding only). The result keeps every byte range a verifier needs, so
+ * nothing downstream re-slices the input; these are views into one private copy of the input made
+ * at the start of the parse, so they never alias the caller's buffer (see `reader.ts`).
  *
  * @module
  */
@@ -16,7 +17,6 @@ import { ByteReader } from './reader.ts';
 import {
   encodeReportBody,
   encodeTdReport,
-  parseReportBody,
   type QuoteBody,
   type QuoteBodyKind,
   REPORT_BODY_SIZE,
@@ -333,16 +333,28 @@ function readEpidBody(r: ByteReader): EpidQuoteBody {
  */
 export function parseEpidQuoteBody(bytes: Uint8Array): EpidQuoteBody {
   checkBytes(bytes);
-  const r = new ByteReader(bytes, 'quote');
+  const r = ByteReader.copyOf(bytes, 'quote');
   const out = readEpidBody(r);
   r.expectEnd();
   return Object.freeze(out);
 }
 
-/** A quote record without its extent (distributes over the union). */
-type WithoutExtent<T> = T extends unknown ? Omit<T, keyof QuoteExtent> : never;
+/**
+ * The extent of a quote that ends at the reader's offset: bytes after it are refused unless the caller
+ * opts in, and then recorded (DCAP-VERIFICATION.md §11).
+ */
+function readExtent(r: ByteReader, allowTrailing: boolean): QuoteExtent {
+  const length = r.offset;
+  if (!allowTrailing) r.expectEnd();
+  const trailingBytes = r.remaining;
+  return {
+    length,
+    trailingBytes,
+    trailingAllZero: trailingBytes === 0 || isAllZero(r.bytesAt(length, length + trailingBytes)),
+  };
+}
 
-function parseV2(bytes: Uint8Array, r: ByteReader): WithoutExtent<QuoteV2> {
+function parseV2(r: ByteReader, allowTrailing: boolean): QuoteV2 {
   // PROTOCOL-SEED.md §5.3: header ‖ report body ‖ u32 signature_len ‖ signature[signature_len].
   const head = readEpidBody(r);
   const signatureLength = r.u32le('signatureLength');
@@ -352,7 +364,8 @@ function parseV2(bytes: Uint8Array, r: ByteReader): WithoutExtent<QuoteV2> {
     (s) => s.bytes(signatureLength, ''),
     MAX_EPID_SIGNATURE_SIZE,
   );
-  return { ...head, signedBytes: bytes.slice(0, EPID_QUOTE_BODY_SIZE), signatureLength, signature };
+  const signedBytes = r.bytesAt(0, EPID_QUOTE_BODY_SIZE);
+  return Object.freeze({ ...head, signedBytes, signatureLength, signature, ...readExtent(r, allowTrailing) });
 }
 
 /** Base64 values by ASCII code: 0..63, `WS` for the whitespace PEM allows inside a body, `PAD` for `=`. */
@@ -387,6 +400,22 @@ function decodePemBody(
   let o = from;
   let pad = 0;
   for (let i = start; i < end; i++) {
+    if (n === 0 && pad === 0) {
+      // Fast path, the same result as four single steps: whole groups of four base64 characters.
+      while (i + 4 <= end) {
+        const c0 = BASE64_VALUES[data[i]!]!;
+        const c1 = BASE64_VALUES[data[i + 1]!]!;
+        const c2 = BASE64_VALUES[data[i + 2]!]!;
+        const c3 = BASE64_VALUES[data[i + 3]!]!;
+        if ((c0 | c1 | c2 | c3) < 0) break;
+        const g = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3;
+        out[o++] = g >>> 16;
+        out[o++] = (g >>> 8) & 0xff;
+        out[o++] = g & 0xff;
+        i += 4;
+      }
+      if (i === end) break;
+    }
     const v = BASE64_VALUES[data[i]!]!;
     if (v >= 0) {
       if (pad > 0)
@@ -428,6 +457,20 @@ function decodePemBody(
 
 const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
 const PEM_END = '-----END CERTIFICATE-----';
+/** Decodes the PEM text (checked to be ASCII first); one decoder for every parse. */
+const ASCII = new TextDecoder();
+
+/**
+ * True when `data[start, end)` is only whitespace: of the bytes {@link splitPemChain} admits, the
+ * ones `String.prototype.trim` removes (space, tab, CR, LF).
+ */
+function isBlank(data: Uint8Array, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const b = data[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return true;
+}
 
 /**
  * Splits type-5 certification data into PEM certificate blocks and decodes each to DER
@@ -448,7 +491,7 @@ function splitPemChain(
       fail('ERR_PEM_INVALID', offset + i, field, 'PCK certificate chain is not PEM text');
   }
   // ASCII only (checked above), so string indices are byte offsets.
-  const text = new TextDecoder().decode(data.subarray(0, end));
+  const text = ASCII.decode(data.subarray(0, end));
   const pem: string[] = [];
   const der: Uint8Array[] = [];
   // One fresh buffer for every certificate (base64 is 4 characters per 3 bytes, at most).
@@ -457,8 +500,7 @@ function splitPemChain(
   let pos = 0;
   for (;;) {
     const begin = text.indexOf(PEM_BEGIN, pos);
-    const gap = text.slice(pos, begin === -1 ? text.length : begin);
-    if (gap.trim() !== '')
+    if (!isBlank(data, pos, begin === -1 ? end : begin))
       fail('ERR_PEM_INVALID', offset + pos, field, 'text outside PEM certificate blocks');
     if (begin === -1) break;
     const stop = text.indexOf(PEM_END, begin + PEM_BEGIN.length);
@@ -477,18 +519,28 @@ function splitPemChain(
 function readCertificationData(r: ByteReader): CertificationData {
   const typeOffset = r.offset;
   const type = r.u16le('certificationData.type');
-  const field = `${r.path}.certificationData`;
   // Certification data types are 1..7; type 6 (QE report certification data) appears only as the
   // outer certification data of v4/v5 quotes, never nested and never in v3.
   if (type < CERT_DATA_TYPE_PPID_CLEARTEXT || type > CERT_DATA_TYPE_PLATFORM_MANIFEST)
-    fail('ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE', typeOffset, `${field}.type`, `unknown type ${type}`);
+    fail(
+      'ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE',
+      typeOffset,
+      `${r.path}.certificationData.type`,
+      `unknown type ${type}`,
+    );
   if (type === CERT_DATA_TYPE_QE_REPORT)
-    fail('ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE', typeOffset, `${field}.type`, 'type 6 not allowed here');
+    fail(
+      'ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE',
+      typeOffset,
+      `${r.path}.certificationData.type`,
+      'type 6 not allowed here',
+    );
   const size = r.u32le('certificationData.size');
   return r.withLength(
     size,
     'certificationData',
     (c): CertificationData => {
+      // `c` is the certification data window, so its path is `….certificationData`.
       const start = c.offset;
       if (type === CERT_DATA_TYPE_PPID_RSA3072) {
         // Type 3: encrypted PPID (384) ‖ CPUSVN (16) ‖ PCESVN (u16) ‖ PCEID (u16), exactly.
@@ -496,23 +548,23 @@ function readCertificationData(r: ByteReader): CertificationData {
           fail(
             'ERR_WIRE_INVALID_VALUE',
             start,
-            field,
+            c.path,
             `type 3 data has ${size} bytes, not ${PPID_RSA3072_DATA_SIZE}`,
           );
         const data = c.bytes(size, 'data');
-        const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+        // `data` never aliases the caller's input, so neither do its sub-ranges.
         return Object.freeze({
           type,
           data,
-          encryptedPpid: data.slice(0, 384),
-          cpuSvn: data.slice(384, 400),
-          pceSvn: view.getUint16(400, true),
-          pceId: view.getUint16(402, true),
+          encryptedPpid: data.subarray(0, 384),
+          cpuSvn: data.subarray(384, 400),
+          pceSvn: data[400]! | (data[401]! << 8),
+          pceId: data[402]! | (data[403]! << 8),
         });
       }
       const data = c.bytes(size, 'data');
       if (type === CERT_DATA_TYPE_PCK_CERT_CHAIN) {
-        const chain = splitPemChain(data, start, field);
+        const chain = splitPemChain(data, start, c.path);
         return Object.freeze({ type, data, pemCertificates: chain.pem, derCertificates: chain.der });
       }
       return Object.freeze({ type: type as 1 | 2 | 4 | 7, data });
@@ -531,8 +583,9 @@ interface QeReportParts {
 
 /** QE report ‖ QE report signature ‖ QE auth data ‖ certification data (DCAP-VERIFICATION.md §1.1). */
 function readQeReportParts(r: ByteReader): QeReportParts {
-  const qeReport = r.bytes(REPORT_BODY_SIZE, 'qeReport');
-  const qeReportBody = parseReportBody(qeReport, `${r.path}.qeReport`);
+  const qeReportStart = r.offset;
+  const qeReportBody = r.withLength(REPORT_BODY_SIZE, 'qeReport', readReportBody);
+  const qeReport = r.bytesAt(qeReportStart, r.offset);
   const qeReportSignature = r.bytes(ECDSA_SIGNATURE_SIZE, 'qeReportSignature');
   const authSize = r.u16le('qeAuthData.size');
   const qeAuthData = r.withLength(
@@ -545,15 +598,16 @@ function readQeReportParts(r: ByteReader): QeReportParts {
   return { qeReport, qeReportBody, qeReportSignature, qeAuthData, certificationData };
 }
 
-interface SignatureParts extends QeReportParts {
+interface SignatureParts {
   readonly signature: Uint8Array;
   readonly attestationKey: Uint8Array;
+  readonly qe: QeReportParts;
 }
 
 function readSignatureData(r: ByteReader, version: 3 | 4 | 5): SignatureParts {
   const signature = r.bytes(ECDSA_SIGNATURE_SIZE, 'signature');
   const attestationKey = r.bytes(ATTESTATION_KEY_SIZE, 'attestationKey');
-  if (version === 3) return { signature, attestationKey, ...readQeReportParts(r) };
+  if (version === 3) return { signature, attestationKey, qe: readQeReportParts(r) };
   // v4/v5: the outer certification data must be type 6, QE report certification data.
   const typeOffset = r.offset;
   const type = r.u16le('certificationData.type');
@@ -565,8 +619,8 @@ function readSignatureData(r: ByteReader, version: 3 | 4 | 5): SignatureParts {
       `v${version} quotes need type 6, got ${type}`,
     );
   const size = r.u32le('certificationData.size');
-  const parts = r.withLength(size, 'certificationData', readQeReportParts, MAX_SIGNATURE_DATA_SIZE);
-  return { signature, attestationKey, ...parts };
+  const qe = r.withLength(size, 'certificationData', readQeReportParts, MAX_SIGNATURE_DATA_SIZE);
+  return { signature, attestationKey, qe };
 }
 
 function teeTypeOf(raw: number, offset: number): TeeType {
@@ -591,7 +645,7 @@ function readBody(r: ByteReader, kind: QuoteBodyKind): QuoteBody {
   return kind === 'td10' ? readTdReport10(r) : readTdReport15(r);
 }
 
-function parseEcdsa(bytes: Uint8Array, r: ByteReader, version: 3 | 4 | 5): WithoutExtent<EcdsaQuote> {
+function parseEcdsa(r: ByteReader, version: 3 | 4 | 5, allowTrailing: boolean): EcdsaQuote {
   // 1. Header (DCAP-VERIFICATION.md §1.1).
   r.skip(2, 'version');
   const keyType = r.u16le('attestationKeyType');
@@ -642,7 +696,7 @@ function parseEcdsa(bytes: Uint8Array, r: ByteReader, version: 3 | 4 | 5): Witho
   const k = kind;
   const body = r.withLength(bodySize, 'body', (b) => readBody(b, k));
   // The quote signature covers [0, s): header ‖ (v5: descriptor ‖) body.
-  const signedBytes = bytes.slice(0, r.offset);
+  const signedBytes = r.bytesAt(0, r.offset);
 
   // 3. Signature data, exactly `signatureDataLength` bytes.
   const signatureDataLength = r.u32le('signatureDataLength');
@@ -652,8 +706,14 @@ function parseEcdsa(bytes: Uint8Array, r: ByteReader, version: 3 | 4 | 5): Witho
     (s) => readSignatureData(s, version),
     MAX_SIGNATURE_DATA_SIZE,
   );
-  const cd = sig.certificationData;
-  const common = {
+  const qe = sig.qe;
+  const cd = qe.certificationData;
+  const chain = cd.type === CERT_DATA_TYPE_PCK_CERT_CHAIN;
+  // 4. Where the quote ends (DCAP-VERIFICATION.md §11).
+  const extent = readExtent(r, allowTrailing);
+  // One record, built once (no intermediate spreads on this hot path); v5 adds its body descriptor.
+  const q = {
+    version,
     attestationKeyType: ATTESTATION_KEY_TYPE_ECDSA_P256 as 2,
     teeType,
     qeSvn,
@@ -664,19 +724,22 @@ function parseEcdsa(bytes: Uint8Array, r: ByteReader, version: 3 | 4 | 5): Witho
     signatureDataLength,
     signature: sig.signature,
     attestationKey: sig.attestationKey,
-    qeReport: sig.qeReport,
-    qeReportBody: sig.qeReportBody,
-    qeReportSignature: sig.qeReportSignature,
-    qeAuthData: sig.qeAuthData,
+    qeReport: qe.qeReport,
+    qeReportBody: qe.qeReportBody,
+    qeReportSignature: qe.qeReportSignature,
+    qeAuthData: qe.qeAuthData,
     certificationData: cd,
-    pckCertChain: cd.type === CERT_DATA_TYPE_PCK_CERT_CHAIN ? cd.pemCertificates : null,
-    pckCertChainDer: cd.type === CERT_DATA_TYPE_PCK_CERT_CHAIN ? cd.derCertificates : null,
-  };
-  if (version === 3)
-    return { version, ...common, teeType: 'SGX', bodyKind: 'sgx', body: body as SgxReportBody };
-  if (version === 4)
-    return { version, ...common, bodyKind: kind as 'sgx' | 'td10', body: body as SgxReportBody | TdReport10 };
-  return { version, ...common, bodyType, bodySize, bodyKind: kind, body };
+    pckCertChain: chain ? cd.pemCertificates : null,
+    pckCertChainDer: chain ? cd.derCertificates : null,
+    ...(version === 5 ? { bodyType, bodySize } : undefined),
+    bodyKind: kind,
+    body,
+    length: extent.length,
+    trailingBytes: extent.trailingBytes,
+    trailingAllZero: extent.trailingAllZero,
+  } satisfies EcdsaQuoteFields & { version: 3 | 4 | 5; bodyKind: QuoteBodyKind; body: QuoteBody };
+  // The checks above tie version, TEE type and body kind together (v3: SGX; v5: the descriptor).
+  return Object.freeze(q) as EcdsaQuote;
 }
 
 /**
@@ -689,30 +752,20 @@ function parseEcdsa(bytes: Uint8Array, r: ByteReader, version: 3 | 4 | 5): Witho
  */
 export function parseQuote(bytes: Uint8Array, options: ParseQuoteOptions = {}): Quote {
   checkBytes(bytes);
-  const r = new ByteReader(bytes, 'quote');
   // Every quote starts with a 48-byte header.
-  new ByteReader(bytes, 'quote').skip(QUOTE_HEADER_SIZE, 'header');
-  const version = quoteVersion(bytes);
-  let quote: WithoutExtent<Quote>;
-  if (version === 2) quote = parseV2(bytes, r);
-  else if (version === 3 || version === 4 || version === 5) quote = parseEcdsa(bytes, r, version);
-  else
+  if (bytes.length < QUOTE_HEADER_SIZE) new ByteReader(bytes, 'quote').skip(QUOTE_HEADER_SIZE, 'header');
+  const version = bytes[QUOTE_VERSION_OFFSET]! | (bytes[QUOTE_VERSION_OFFSET + 1]! << 8);
+  if (version !== 2 && version !== 3 && version !== 4 && version !== 5)
     fail(
       'ERR_QUOTE_UNSUPPORTED_VERSION',
       QUOTE_VERSION_OFFSET,
       'quote.version',
       `unsupported version ${version}`,
     );
-  const length = r.offset;
-  // DCAP-VERIFICATION.md §11: trailing bytes are refused unless the caller opts in; then they are recorded.
-  if (options.allowTrailing !== true) r.expectEnd();
-  const trailing = bytes.subarray(length);
-  return Object.freeze({
-    ...quote,
-    length,
-    trailingBytes: trailing.length,
-    trailingAllZero: isAllZero(trailing),
-  }) as Quote;
+  // One private copy of the input; every byte field of the result is a view into it (reader.ts).
+  const r = ByteReader.copyOf(bytes, 'quote');
+  const allowTrailing = options.allowTrailing === true;
+  return version === 2 ? parseV2(r, allowTrailing) : parseEcdsa(r, version, allowTrailing);
 }
 
 // ---- Encoding (for the simulator and tests) ----

@@ -5,7 +5,8 @@
  * (PROTOCOL-SEED.md §5).
  *
  * Parsers take the exact struct bytes (trailing bytes are an error), read through the bounded
- * {@link ByteReader}, copy every byte field and return frozen records. Encoders check field
+ * {@link ByteReader} over one private copy of the input (so no byte field aliases the caller's
+ * buffer; fields are views into that copy) and return frozen records. Encoders check field
  * lengths and return fresh bytes; `encodeX(parseX(b))` reproduces `b` exactly.
  *
  * @module
@@ -211,7 +212,7 @@ export interface Msg1 {
 
 /** Parses the 68-byte `sgx_ra_msg1_t`. */
 export function parseMsg1(bytes: Uint8Array): Msg1 {
-  const r = new ByteReader(bytes, 'msg1');
+  const r = ByteReader.copyOf(bytes, 'msg1');
   const gA = r.bytes(EC256_PUBLIC_SIZE, 'gA');
   const gid = r.bytes(SGX_GID_SIZE, 'gid');
   r.expectEnd();
@@ -248,7 +249,7 @@ export interface Msg2 {
 
 /** Parses `sgx_ra_msg2_t` (168 + `sig_rl_size` bytes). The SigRL is capped at {@link MAX_SIG_RL_SIZE}. */
 export function parseMsg2(bytes: Uint8Array): Msg2 {
-  const r = new ByteReader(bytes, 'msg2');
+  const r = ByteReader.copyOf(bytes, 'msg2');
   const gB = r.bytes(EC256_PUBLIC_SIZE, 'gB');
   const spid = r.bytes(SGX_SPID_SIZE, 'spid');
   const quoteType = r.u16le('quoteType');
@@ -308,7 +309,7 @@ export interface Msg3 {
 
 /** Parses `sgx_ra_msg3_t` (336 + q bytes). The quote is capped at {@link MAX_MSG3_QUOTE_SIZE}. */
 export function parseMsg3(bytes: Uint8Array): Msg3 {
-  const r = new ByteReader(bytes, 'msg3');
+  const r = ByteReader.copyOf(bytes, 'msg3');
   const mac = r.bytes(SGX_MAC_SIZE, 'mac');
   const gA = r.bytes(EC256_PUBLIC_SIZE, 'gA');
   const psSecProp = r.bytes(SGX_PS_SEC_PROP_SIZE, 'psSecProp');
@@ -406,7 +407,7 @@ export function zeroPlatformInfoBlob(): PlatformInfoBlob {
 
 /** Parses the 97-byte platform info blob. */
 export function parsePlatformInfoBlob(bytes: Uint8Array): PlatformInfoBlob {
-  const r = new ByteReader(bytes, 'platformInfoBlob');
+  const r = ByteReader.copyOf(bytes, 'platformInfoBlob');
   const pib = readPlatformInfoBlob(r);
   r.expectEnd();
   return pib;
@@ -467,7 +468,7 @@ export interface AttestationResultInit {
  * {@link MAX_ATTESTATION_PAYLOAD_SIZE}.
  */
 export function parseAttestationResult(bytes: Uint8Array): AttestationResult {
-  const r = new ByteReader(bytes, 'attestationResult');
+  const r = ByteReader.copyOf(bytes, 'attestationResult');
   const platformInfoBlob = r.withLength(PLATFORM_INFO_BLOB_SIZE, 'platformInfoBlob', readPlatformInfoBlob);
   const mac = r.bytes(SGX_MAC_SIZE, 'mac');
   const payloadSize = r.u32le('payloadSize');

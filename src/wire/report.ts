@@ -90,7 +90,10 @@ export const TD_ATTRIBUTES_DEBUG = 0x1n;
 /** TDATTRIBUTES bit 28: SEPT_VE_DISABLE. */
 export const TD_ATTRIBUTES_SEPT_VE_DISABLE = 0x1000_0000n;
 
-/** A parsed `sgx_report_body_t`. Byte fields are copies; integers are decoded little-endian. */
+/**
+ * A parsed `sgx_report_body_t`. Byte fields never alias the caller's input (see `reader.ts`);
+ * integers are decoded little-endian.
+ */
 export interface SgxReportBody {
   readonly kind: 'sgx';
   readonly cpuSvn: Uint8Array;
@@ -205,10 +208,11 @@ export interface TdReportInit {
   readonly mrServiceTd?: Uint8Array;
 }
 
-function u64le(bytes: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(bytes[i]!);
-  return v;
+/** The little-endian u64 at `bytes[at, at + 8)`. */
+function u64le(bytes: Uint8Array, at: number): bigint {
+  const lo = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+  const hi = (bytes[at + 4]! | (bytes[at + 5]! << 8) | (bytes[at + 6]! << 16) | (bytes[at + 7]! << 24)) >>> 0;
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /**
@@ -232,7 +236,7 @@ export function readReportBody(r: ByteReader): SgxReportBody {
   const reserved4 = r.bytes(42, 'reserved4');
   const isvFamilyId = r.bytes(16, 'isvFamilyId');
   const reportData = r.bytes(64, 'reportData');
-  const attributesFlags = u64le(attributes.subarray(0, 8));
+  const attributesFlags = u64le(attributes, 0);
   return Object.freeze({
     kind: 'sgx',
     cpuSvn,
@@ -241,7 +245,7 @@ export function readReportBody(r: ByteReader): SgxReportBody {
     isvExtProdId,
     attributes,
     attributesFlags,
-    attributesXfrm: u64le(attributes.subarray(8, 16)),
+    attributesXfrm: u64le(attributes, 8),
     // PROTOCOL-SEED.md §5.4: ATTRIBUTES.FLAGS bit 1 = DEBUG.
     debug: (attributesFlags & SGX_FLAGS_DEBUG) !== 0n,
     mrEnclave,
@@ -263,7 +267,7 @@ export function readReportBody(r: ByteReader): SgxReportBody {
  * `ERR_WIRE_TRAILING_BYTES` if longer.
  */
 export function parseReportBody(bytes: Uint8Array, path = 'reportBody'): SgxReportBody {
-  const r = new ByteReader(bytes, path);
+  const r = ByteReader.copyOf(bytes, path);
   const body = readReportBody(r);
   r.expectEnd();
   return body;
@@ -287,7 +291,7 @@ function readTdFields(r: ByteReader): TdReportFields {
     r.bytes(48, 'rtmr3'),
   ] as const);
   const reportData = r.bytes(64, 'reportData');
-  const tdAttributesFlags = u64le(tdAttributes);
+  const tdAttributesFlags = u64le(tdAttributes, 0);
   return {
     teeTcbSvn,
     mrSeam,
@@ -326,7 +330,7 @@ export function readTdReport15(r: ByteReader): TdReport15 {
  * be exactly 648 bytes: `ERR_WIRE_TRUNCATED` if shorter, `ERR_WIRE_TRAILING_BYTES` if longer).
  */
 export function parseTdReport(bytes: Uint8Array, path = 'tdReport'): TdReport {
-  const r = new ByteReader(bytes, path);
+  const r = ByteReader.copyOf(bytes, path);
   const report = bytes.length === TD_REPORT10_SIZE ? readTdReport10(r) : readTdReport15(r);
   r.expectEnd();
   return report;

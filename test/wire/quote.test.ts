@@ -1013,3 +1013,513 @@ describe('parseQuote: properties (only AttestErrors escape)', () => {
     );
   });
 });
+
+/** Every byte field of a parse result (Uint8Arrays in nested records and arrays), with its path. */
+function byteFields(x: unknown, path: string, out: [string, Uint8Array][] = []): [string, Uint8Array][] {
+  if (x instanceof Uint8Array) out.push([path, x]);
+  else if (Array.isArray(x)) for (const [i, v] of x.entries()) byteFields(v, `${path}[${i}]`, out);
+  else if (typeof x === 'object' && x !== null)
+    for (const [k, v] of Object.entries(x)) byteFields(v, `${path}.${k}`, out);
+  return out;
+}
+
+/**
+ * Parses a private copy of `raw`, then overwrites that copy (every byte flipped): no byte field may
+ * share the input's buffer or change, and the record must still equal a parse of `raw`.
+ */
+function assertNoAlias(
+  raw: Uint8Array,
+  parse: (b: Uint8Array) => unknown,
+  copy = (b: Uint8Array) => b.slice(),
+) {
+  const input = copy(raw);
+  const record = parse(input);
+  const fields = byteFields(record, 'record');
+  assert.ok(fields.length > 0);
+  const before = fields.map(([, f]) => f.slice());
+  for (const [p, f] of fields) {
+    assert.notEqual(f.buffer, input.buffer, `${p} shares the caller's buffer`);
+    assert.equal(Object.getPrototypeOf(f), Uint8Array.prototype, `${p} is a plain Uint8Array`);
+  }
+  for (let i = 0; i < input.length; i++) input[i] = input[i]! ^ 0xff;
+  fields.forEach(([p, f], i) => {
+    assert.deepEqual(f, before[i], `${p} changed when the caller's buffer was overwritten`);
+  });
+  assert.deepEqual(record, parse(raw));
+}
+
+describe('parse results never alias the caller buffer (reader.ts guarantee)', () => {
+  const sgx = vector('phala-dcap-qvl/sgx_quote');
+  const tdx4 = vector('phala-dcap-qvl/tdx_quote');
+  const tdx5 = vector('go-tdx-guest/quote_v5_sample.dat');
+  const eppid = vector('oasis-core/pcs/quote_v3_ecdsa_p256_eppid.bin');
+  const v2 = encodeQuoteV2({
+    body: { reportData: new Uint8Array(64).fill(7) },
+    basename: new Uint8Array(32).fill(9),
+    signature: new Uint8Array(680).fill(3),
+  });
+
+  const rows: readonly { name: string; raw: Uint8Array; parse: (b: Uint8Array) => unknown }[] = [
+    { name: 'SGX v3 (type 5 chain)', raw: sgx, parse: (b) => parseQuote(b) },
+    {
+      name: 'TDX v4 (trailing zeros allowed)',
+      raw: tdx4,
+      parse: (b) => parseQuote(b, { allowTrailing: true }),
+    },
+    { name: 'TDX v5', raw: tdx5, parse: (b) => parseQuote(b) },
+    { name: 'SGX v3 (type 3, encrypted PPID)', raw: eppid, parse: (b) => parseQuote(b) },
+    { name: 'EPID v2', raw: v2, parse: (b) => parseQuote(b) },
+    { name: 'EPID v2 quote body', raw: v2.subarray(0, 432), parse: (b) => parseEpidQuoteBody(b) },
+  ];
+  for (const row of rows) {
+    test(`${row.name}: overwriting the input after parsing changes no field`, () => {
+      assertNoAlias(row.raw, row.parse);
+    });
+  }
+
+  test('a Buffer input (whose slice() is a view) is copied too, into plain Uint8Arrays', () => {
+    assertNoAlias(
+      sgx,
+      (b) => parseQuote(b),
+      (b) => Buffer.from(b),
+    );
+    assertNoAlias(
+      tdx4,
+      (b) => parseQuote(b, { allowTrailing: true }),
+      (b) => Buffer.from(b),
+    );
+  });
+
+  test('an input that is a view into a larger buffer is copied, not just re-viewed', () => {
+    const big = new Uint8Array(sgx.length + 100);
+    big.set(sgx, 50);
+    const q = ecdsa(parseQuote(big.subarray(50, 50 + sgx.length)));
+    const mrEnclave = q.body.kind === 'sgx' ? q.body.mrEnclave.slice() : new Uint8Array();
+    big.fill(0);
+    assert.equal(q.body.kind, 'sgx');
+    if (q.body.kind === 'sgx') assert.deepEqual(q.body.mrEnclave, mrEnclave);
+    assert.deepEqual(q.signedBytes, sgx.subarray(0, 432));
+  });
+});
+
+describe('parseQuote: error offsets and field paths (pinned)', () => {
+  // Expected values were recorded from the parser before the one-copy reader (attestkit issue 6);
+  // the reader rewrite must not move a single offset or rename a single field.
+  const SRC: Readonly<Record<string, Uint8Array>> = {
+    sgx: vector('phala-dcap-qvl/sgx_quote'),
+    tdx4: vector('oasis-core/pcs/quote_v4_tdx_ecdsa_p256.bin'),
+    tdx5: vector('go-tdx-guest/quote_v5_sample.dat'),
+    eppid: vector('oasis-core/pcs/quote_v3_ecdsa_p256_eppid.bin'),
+  };
+  interface Pinned {
+    name: string;
+    src: string;
+    /** Keep only the first `cut` bytes. */
+    cut?: number;
+    /** Append this many bytes (the first one is 1). */
+    grow?: number;
+    /** Writes [offset, width, value] (little-endian) after cutting and growing. */
+    set?: [number, 1 | 2 | 4, number][];
+    allowTrailing?: boolean;
+    code: string;
+    offset: number;
+    field: string;
+    need?: number;
+    have?: number;
+  }
+  const TABLE: readonly Pinned[] = [
+    {
+      name: 'empty',
+      src: 'sgx',
+      cut: 0,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 0,
+      field: 'quote.header',
+      need: 48,
+      have: 0,
+    },
+    {
+      name: 'inside the version',
+      src: 'sgx',
+      cut: 1,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 0,
+      field: 'quote.header',
+      need: 48,
+      have: 1,
+    },
+    {
+      name: 'inside the header',
+      src: 'tdx4',
+      cut: 47,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 0,
+      field: 'quote.header',
+      need: 48,
+      have: 47,
+    },
+    {
+      name: 'v3 body start',
+      src: 'sgx',
+      cut: 48,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 48,
+      field: 'quote.body',
+      need: 384,
+      have: 0,
+    },
+    {
+      name: 'v3 inside the body (mrEnclave)',
+      src: 'sgx',
+      cut: 118,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 48,
+      field: 'quote.body',
+      need: 384,
+      have: 70,
+    },
+    {
+      name: 'v4 inside the TD report',
+      src: 'tdx4',
+      cut: 248,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 48,
+      field: 'quote.body',
+      need: 584,
+      have: 200,
+    },
+    {
+      name: 'v5 body descriptor',
+      src: 'tdx5',
+      cut: 50,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 50,
+      field: 'quote.bodySize',
+      need: 4,
+      have: 0,
+    },
+    {
+      name: 'v5 body',
+      src: 'tdx5',
+      cut: 54,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 54,
+      field: 'quote.body',
+      need: 648,
+      have: 0,
+    },
+    {
+      name: 'v3 signature data length',
+      src: 'sgx',
+      cut: 433,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 432,
+      field: 'quote.signatureDataLength',
+      need: 4,
+      have: 1,
+    },
+    {
+      name: 'v3 signature data',
+      src: 'sgx',
+      cut: 436,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 436,
+      field: 'quote.signatureData',
+      need: 4164,
+      have: 0,
+    },
+    {
+      name: 'v3 one byte short',
+      src: 'sgx',
+      cut: 4599,
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 436,
+      field: 'quote.signatureData',
+      need: 4164,
+      have: 4163,
+    },
+    {
+      name: 'v3 trailing bytes',
+      src: 'sgx',
+      grow: 3,
+      code: 'ERR_WIRE_TRAILING_BYTES',
+      offset: 4600,
+      field: 'quote',
+      have: 3,
+    },
+    {
+      name: 'v4 signature data length + 1 over a trailing byte',
+      src: 'tdx4',
+      grow: 1,
+      set: [[632, 4, 4301]],
+      allowTrailing: true,
+      code: 'ERR_WIRE_TRAILING_BYTES',
+      offset: 4936,
+      field: 'quote.signatureData',
+      have: 1,
+    },
+    {
+      name: 'version 6',
+      src: 'tdx4',
+      set: [[0, 2, 6]],
+      code: 'ERR_QUOTE_UNSUPPORTED_VERSION',
+      offset: 0,
+      field: 'quote.version',
+    },
+    {
+      name: 'v3 read as EPID v2',
+      src: 'sgx',
+      set: [[0, 2, 2]],
+      code: 'ERR_WIRE_INVALID_VALUE',
+      offset: 2,
+      field: 'quote.signType',
+    },
+    {
+      name: 'key type 3',
+      src: 'sgx',
+      set: [[2, 2, 3]],
+      code: 'ERR_QUOTE_UNSUPPORTED_KEY_TYPE',
+      offset: 2,
+      field: 'quote.attestationKeyType',
+    },
+    {
+      name: 'v3 with TEE type TDX',
+      src: 'sgx',
+      set: [[4, 4, 129]],
+      code: 'ERR_QUOTE_UNSUPPORTED_TEE_TYPE',
+      offset: 4,
+      field: 'quote.teeType',
+    },
+    {
+      name: 'TEE type 5',
+      src: 'tdx4',
+      set: [[4, 4, 5]],
+      code: 'ERR_QUOTE_UNSUPPORTED_TEE_TYPE',
+      offset: 4,
+      field: 'quote.teeType',
+    },
+    {
+      name: 'v5 body type 9',
+      src: 'tdx5',
+      set: [[48, 2, 9]],
+      code: 'ERR_QUOTE_UNSUPPORTED_BODY_TYPE',
+      offset: 48,
+      field: 'quote.bodyType',
+    },
+    {
+      name: 'v5 body size 584 for type 3',
+      src: 'tdx5',
+      set: [[50, 4, 584]],
+      code: 'ERR_QUOTE_UNSUPPORTED_BODY_TYPE',
+      offset: 50,
+      field: 'quote.bodySize',
+    },
+    {
+      name: 'signature data length + 1',
+      src: 'sgx',
+      set: [[432, 4, 4165]],
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 436,
+      field: 'quote.signatureData',
+      need: 4165,
+      have: 4164,
+    },
+    {
+      name: 'signature data length - 1',
+      src: 'sgx',
+      set: [[432, 4, 4163]],
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 1052,
+      field: 'quote.signatureData.certificationData',
+      need: 3548,
+      have: 3547,
+    },
+    {
+      name: 'signature data length over 128 KiB',
+      src: 'sgx',
+      set: [[432, 4, 131073]],
+      code: 'ERR_WIRE_LENGTH_LIMIT',
+      offset: 436,
+      field: 'quote.signatureData',
+      need: 131073,
+      have: 4164,
+    },
+    {
+      name: 'v4 outer type 5',
+      src: 'tdx4',
+      set: [[764, 2, 5]],
+      code: 'ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE',
+      offset: 764,
+      field: 'quote.signatureData.certificationData.type',
+    },
+    {
+      name: 'v4 outer size + 1',
+      src: 'tdx4',
+      set: [[766, 4, 4167]],
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 770,
+      field: 'quote.signatureData.certificationData',
+      need: 4167,
+      have: 4166,
+    },
+    {
+      name: 'v4 outer size - 1',
+      src: 'tdx4',
+      set: [[766, 4, 4165]],
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 1258,
+      field: 'quote.signatureData.certificationData.certificationData',
+      need: 3678,
+      have: 3677,
+    },
+    {
+      name: 'QE auth data size over 4 KiB',
+      src: 'sgx',
+      set: [[1012, 2, 4097]],
+      code: 'ERR_WIRE_LENGTH_LIMIT',
+      offset: 1014,
+      field: 'quote.signatureData.qeAuthData',
+      need: 4097,
+      have: 3586,
+    },
+    {
+      name: 'v4 QE auth data size + 1',
+      src: 'tdx4',
+      set: [[1218, 2, 33]],
+      code: 'ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE',
+      offset: 1253,
+      field: 'quote.signatureData.certificationData.certificationData.type',
+    },
+    {
+      name: 'certification data type 8',
+      src: 'sgx',
+      set: [[1046, 2, 8]],
+      code: 'ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE',
+      offset: 1046,
+      field: 'quote.signatureData.certificationData.type',
+    },
+    {
+      name: 'certification data type 6 in v3',
+      src: 'sgx',
+      set: [[1046, 2, 6]],
+      code: 'ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE',
+      offset: 1046,
+      field: 'quote.signatureData.certificationData.type',
+    },
+    {
+      name: 'nested type 6 in v4',
+      src: 'tdx4',
+      set: [[1252, 2, 6]],
+      code: 'ERR_QUOTE_UNSUPPORTED_CERT_DATA_TYPE',
+      offset: 1252,
+      field: 'quote.signatureData.certificationData.certificationData.type',
+    },
+    {
+      name: 'certification data size over 64 KiB',
+      src: 'sgx',
+      set: [[1048, 4, 65537]],
+      code: 'ERR_WIRE_LENGTH_LIMIT',
+      offset: 1052,
+      field: 'quote.signatureData.certificationData',
+      need: 65537,
+      have: 3548,
+    },
+    {
+      name: 'v4 certification data size + 1',
+      src: 'tdx4',
+      set: [[1254, 4, 3679]],
+      code: 'ERR_WIRE_TRUNCATED',
+      offset: 1258,
+      field: 'quote.signatureData.certificationData.certificationData',
+      need: 3679,
+      have: 3678,
+    },
+    {
+      name: 'type 5 data that is not PEM',
+      src: 'sgx',
+      set: [[1052, 1, 88]],
+      code: 'ERR_PEM_INVALID',
+      offset: 1052,
+      field: 'quote.signatureData.certificationData',
+    },
+    {
+      name: 'type 5 data with a non-ASCII byte',
+      src: 'tdx4',
+      set: [[1358, 1, 128]],
+      code: 'ERR_PEM_INVALID',
+      offset: 1358,
+      field: 'quote.signatureData.certificationData.certificationData',
+    },
+    {
+      name: 'type 5 data with a non-base64 byte',
+      src: 'tdx4',
+      set: [[1358, 1, 33]],
+      code: 'ERR_PEM_INVALID',
+      offset: 1358,
+      field: 'quote.signatureData.certificationData.certificationData',
+    },
+    {
+      name: 'type 5 data with padding inside',
+      src: 'sgx',
+      set: [[1252, 1, 61]],
+      code: 'ERR_PEM_INVALID',
+      offset: 1253,
+      field: 'quote.signatureData.certificationData',
+    },
+    {
+      name: 'type 5 data with END removed',
+      src: 'tdx5',
+      set: [[4996, 1, 46]],
+      code: 'ERR_PEM_INVALID',
+      offset: 4057,
+      field: 'quote.signatureData.certificationData.certificationData',
+    },
+    {
+      name: 'type 5 relabelled as type 3',
+      src: 'sgx',
+      set: [[1046, 2, 3]],
+      code: 'ERR_WIRE_INVALID_VALUE',
+      offset: 1052,
+      field: 'quote.signatureData.certificationData',
+    },
+    {
+      name: 'type 3 data size 403',
+      src: 'eppid',
+      set: [
+        [432, 4, 1019],
+        [1048, 4, 403],
+      ],
+      code: 'ERR_WIRE_INVALID_VALUE',
+      offset: 1052,
+      field: 'quote.signatureData.certificationData',
+    },
+  ];
+  for (const row of TABLE) {
+    test(`${row.name}: ${row.code} at ${row.offset} in ${row.field}`, () => {
+      const src = SRC[row.src]!;
+      let b = src.slice(0, row.cut ?? src.length);
+      if (row.grow !== undefined) {
+        const g = new Uint8Array(b.length + row.grow);
+        g.set(b);
+        g[b.length] = 1;
+        b = g;
+      }
+      for (const [offset, width, value] of row.set ?? []) {
+        if (width === 1) b[offset] = value;
+        else if (width === 2) setU16(b, offset, value);
+        else setU32(b, offset, value);
+      }
+      assert.throws(
+        () => parseQuote(b, { allowTrailing: row.allowTrailing === true }),
+        (e: unknown) => {
+          assert.ok(e instanceof ParseError, `expected a ParseError, got ${String(e)}`);
+          assert.deepEqual(
+            { code: e.code, offset: e.offset, field: e.field, need: e.need, have: e.have },
+            { code: row.code, offset: row.offset, field: row.field, need: row.need, have: row.have },
+          );
+          return true;
+        },
+      );
+    });
+  }
+});

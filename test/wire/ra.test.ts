@@ -209,6 +209,52 @@ describe('Intel sample messages parse into the SDK fields (§5.2, §5.6)', () =>
   });
 });
 
+/** Every byte field of a parse result (nested records included), with its path. */
+function byteFields(x: unknown, path: string, out: [string, Uint8Array][] = []): [string, Uint8Array][] {
+  if (x instanceof Uint8Array) out.push([path, x]);
+  else if (typeof x === 'object' && x !== null)
+    for (const [k, v] of Object.entries(x)) byteFields(v, `${path}.${k}`, out);
+  return out;
+}
+
+describe('parse results never alias the caller buffer (reader.ts guarantee)', () => {
+  const msg2WithSigRl = encodeMsg2({
+    ...parseMsg2(h('msg2')),
+    sigRl: Uint8Array.from({ length: 40 }, (_, i) => i),
+  });
+  const rows: readonly { name: string; raw: Uint8Array; parse: (b: Uint8Array) => unknown }[] = [
+    { name: 'msg1', raw: h('msg1'), parse: parseMsg1 },
+    { name: 'msg2 (no SigRL)', raw: h('msg2'), parse: parseMsg2 },
+    { name: 'msg2 (40-byte SigRL)', raw: msg2WithSigRl, parse: parseMsg2 },
+    { name: 'msg3 (with its quote)', raw: h('msg3'), parse: parseMsg3 },
+    { name: 'attestation result', raw: fromHex(ATT), parse: parseAttestationResult },
+    { name: 'platform info blob', raw: fromHex(ATT).subarray(0, 97), parse: parsePlatformInfoBlob },
+  ];
+  for (const row of rows) {
+    for (const [kind, copy] of [
+      ['Uint8Array', (b: Uint8Array) => b.slice()],
+      ['Buffer', (b: Uint8Array) => Buffer.from(b)],
+    ] as const) {
+      test(`${row.name} (${kind} input): overwriting the input after parsing changes no field`, () => {
+        const input = copy(row.raw);
+        const record = row.parse(input);
+        const fields = byteFields(record, row.name);
+        assert.ok(fields.length > 0);
+        const before = fields.map(([, f]) => f.slice());
+        for (const [p, f] of fields) {
+          assert.notEqual(f.buffer, input.buffer, `${p} shares the caller's buffer`);
+          assert.equal(Object.getPrototypeOf(f), Uint8Array.prototype, `${p} is a plain Uint8Array`);
+        }
+        for (let i = 0; i < input.length; i++) input[i] = input[i]! ^ 0xff;
+        fields.forEach(([p, f], i) => {
+          assert.deepEqual(f, before[i], `${p} changed when the caller's buffer was overwritten`);
+        });
+        assert.deepEqual(record, row.parse(row.raw));
+      });
+    }
+  }
+});
+
 describe('truncation, trailing bytes and caps (ERR_WIRE_*)', () => {
   const truncations = [
     {

@@ -85,6 +85,35 @@ describe('sgx_report_body_t (PROTOCOL-SEED.md §5.4)', () => {
     assert.notEqual(body.mrEnclave[0], 0xee);
   });
 
+  test('no byte field aliases the input: SGX body, TD report 1.0 and 1.5, Uint8Array or Buffer', () => {
+    const cases: readonly [string, Uint8Array, (b: Uint8Array) => object][] = [
+      ['sgx', sgxQuote.subarray(48, 48 + REPORT_BODY_SIZE), (b) => parseReportBody(b)],
+      ['td10', oasisV4.subarray(48, 48 + TD_REPORT10_SIZE), (b) => parseTdReport(b)],
+      ['td15', v5.subarray(54, 54 + TD_REPORT15_SIZE), (b) => parseTdReport(b)],
+    ];
+    for (const [name, raw, parse] of cases) {
+      for (const input of [raw.slice(), Buffer.from(raw)]) {
+        const record = parse(input);
+        const fields: [string, Uint8Array][] = [];
+        for (const [k, v] of Object.entries(record)) {
+          if (v instanceof Uint8Array) fields.push([k, v]);
+          else if (Array.isArray(v)) for (const [i, m] of v.entries()) fields.push([`${k}[${i}]`, m]);
+        }
+        assert.ok(fields.length >= 12, name);
+        const before = fields.map(([, f]) => f.slice());
+        for (const [k, f] of fields) {
+          assert.notEqual(f.buffer, input.buffer, `${name}.${k}`);
+          assert.equal(Object.getPrototypeOf(f), Uint8Array.prototype, `${name}.${k}`);
+        }
+        input.fill(0xee);
+        fields.forEach(([k, f], i) => {
+          assert.deepEqual(f, before[i], `${name}.${k} changed when the input was overwritten`);
+        });
+        assert.deepEqual(record, parse(raw));
+      }
+    }
+  });
+
   test('DEBUG is ATTRIBUTES.FLAGS bit 1', () => {
     const attributes = new Uint8Array(16);
     attributes[0] = 0x07; // as in both genuine IAS reports (debug enclaves)
