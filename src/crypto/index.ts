@@ -9,8 +9,10 @@ export { aesGcmDecrypt, aesGcmEncrypt, GCM_IV_SIZE, GCM_TAG_SIZE, type GcmSealed
 export { sha256 } from './hash.ts';
 export { deriveRaKeys, type RaKeys, REPORT_DATA_SIZE, raReportData, SHARED_SECRET_SIZE } from './kdf.ts';
 export {
+  createEphemeralEcdh,
   type EcKeyPair,
   type EcPrivateKey,
+  type EphemeralEcdh,
   ecdhSharedSecretLE,
   generateEcKeyPair,
   privateKeyFromPem,

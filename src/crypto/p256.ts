@@ -323,6 +323,56 @@ export function ecdhSharedSecretLE(privateKey: EcPrivateKey, peerPublicLE: Uint8
   return out;
 }
 
+/**
+ * An ephemeral P-256 key for one key exchange (the RA's a / g_a or b / g_b, PROTOCOL-SEED.md §6.1),
+ * held in a native ECDH context rather than a `KeyObject`: a session needs the public key and one
+ * shared secret, and importing a `KeyObject` (JWK) costs more than the point multiplication.
+ */
+export interface EphemeralEcdh {
+  /** The public key as `sgx_ec256_public_t` (64 bytes, little-endian x ‖ y). */
+  readonly publicKey: Uint8Array;
+  /**
+   * The x coordinate of `priv · peer`, little-endian, 32 bytes: `sgx_ecc256_compute_shared_dhkey`.
+   * The peer key is validated first (`ERR_CRYPTO_INVALID_LENGTH` / `ERR_CRYPTO_INVALID_PUBLIC_KEY`).
+   */
+  sharedSecretLE(peerPublicLE: Uint8Array): Uint8Array;
+}
+
+/**
+ * Makes an {@link EphemeralEcdh} from `random` (default: the system CSPRNG), with the same scalar
+ * draws as {@link generateEcKeyPair}: the same source gives the same key (so Intel's sample
+ * vectors still reproduce).
+ */
+export function createEphemeralEcdh(random: RandomSource = systemRandom): EphemeralEcdh {
+  const scalarBE = drawScalarBE(random);
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(scalarBE);
+  scalarBE.fill(0);
+  const sec1 = ecdh.getPublicKey(); // 04 ‖ X ‖ Y, big-endian
+  const publicKey = new Uint8Array(PUBLIC_SIZE);
+  publicKey.set(reversed(sec1.subarray(1, 1 + SCALAR_SIZE)), 0);
+  publicKey.set(reversed(sec1.subarray(1 + SCALAR_SIZE)), SCALAR_SIZE);
+  return Object.freeze({
+    publicKey,
+    sharedSecretLE(peerPublicLE: Uint8Array): Uint8Array {
+      validateEc256Public(peerPublicLE);
+      const peer = new Uint8Array(1 + PUBLIC_SIZE);
+      peer[0] = 0x04;
+      peer.set(reversed(peerPublicLE.subarray(0, SCALAR_SIZE)), 1);
+      peer.set(reversed(peerPublicLE.subarray(SCALAR_SIZE)), 1 + SCALAR_SIZE);
+      let shared: Buffer;
+      try {
+        shared = ecdh.computeSecret(peer);
+      } catch (cause) {
+        throw new CryptoError('ERR_CRYPTO_INVALID_PUBLIC_KEY', 'the public key does not import', { cause });
+      }
+      const out = reversed(shared);
+      shared.fill(0);
+      return out;
+    },
+  });
+}
+
 /** ECDSA with a caller-chosen nonce source: s = k⁻¹ (z + r·d) mod n, returned as P1363 r ‖ s. */
 function signWithNonce(key: KeyObject, data: Uint8Array, nonces: RandomSource): Uint8Array {
   const d = beToBigInt(privateKeyToScalar(key));

@@ -19,13 +19,7 @@ import { aesCmac } from '../crypto/cmac.ts';
 import { timingSafeEqual } from '../crypto/compare.ts';
 import { aesGcmEncrypt, GCM_IV_SIZE, GCM_TAG_SIZE } from '../crypto/gcm.ts';
 import { deriveRaKeys, type RaKeys, raReportData } from '../crypto/kdf.ts';
-import {
-  type EcPrivateKey,
-  ecdhSharedSecretLE,
-  generateEcKeyPair,
-  signSgx,
-  validateEc256Public,
-} from '../crypto/p256.ts';
+import { createEphemeralEcdh, type EcPrivateKey, signSgx, validateEc256Public } from '../crypto/p256.ts';
 import { type RandomSource, systemRandom } from '../crypto/random.ts';
 import { type AttestError, ConfigError, isAttestError, ProtocolError, VerificationError } from '../errors.ts';
 import type { VerifiedEvidence } from '../verify/types.ts';
@@ -468,8 +462,8 @@ export class ServiceProvider {
       events.push({ kind: 'sigrl', size: sigRl.length });
     }
     // §6.1-§6.3, §11.1 S2: a fresh ephemeral b, g_b from the CSPRNG for every session.
-    const pair = generateEcKeyPair(this.#random);
-    const shared = ecdhSharedSecretLE(pair.privateKey, msg1.gA);
+    const pair = createEphemeralEcdh(this.#random);
+    const shared = pair.sharedSecretLE(msg1.gA);
     const keys = deriveRaKeys(shared);
     shared.fill(0);
     const signGbGa = signSgx(

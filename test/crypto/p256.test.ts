@@ -3,6 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
+  createEphemeralEcdh,
   dangerouslyIntelSampleRandom,
   ecdhSharedSecretLE,
   generateEcKeyPair,
@@ -198,6 +199,7 @@ describe('validateEc256Public (§11.1 S14)', () => {
       assert.throws(() => validateEc256Public(c.key), codeIs(c.code));
       const b = generateEcKeyPair(dangerouslyIntelSampleRandom).privateKey;
       assert.throws(() => ecdhSharedSecretLE(b, c.key), codeIs(c.code));
+      assert.throws(() => createEphemeralEcdh().sharedSecretLE(c.key), codeIs(c.code));
       assert.throws(() => verifySgx(c.key, new Uint8Array(1), new Uint8Array(64)), codeIs(c.code));
     });
   }
@@ -319,6 +321,45 @@ describe('ECDH (§6.1) and ECDSA (§6.3) in SGX byte order', () => {
         },
       ),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('createEphemeralEcdh: the RA key exchange without a KeyObject (§6.1)', () => {
+  test("Intel's sample RNG gives the sample g_b, and the sample shared secret with g_a (§6.7)", () => {
+    const e = createEphemeralEcdh(dangerouslyIntelSampleRandom);
+    assert.equal(toHex(e.publicKey), V.gB);
+    const b = generateEcKeyPair(dangerouslyIntelSampleRandom).privateKey;
+    const gA = parseMsg1(h('msg1')).gA;
+    assert.deepEqual(e.sharedSecretLE(gA), ecdhSharedSecretLE(b, gA));
+  });
+  // A repeating draw that is not a valid scalar would be redrawn forever; those are refused alike (below).
+  const scalar = fc
+    .uint8Array({ minLength: 32, maxLength: 32 })
+    .filter((x) => x.some((v) => v !== 0) && x[31]! < 0xff);
+  test('a source that never yields a valid scalar is refused like generateEcKeyPair refuses it', () => {
+    assert.throws(
+      () => createEphemeralEcdh(repeatingRandom(new Uint8Array(32))),
+      codeIs('ERR_CRYPTO_INVALID_PRIVATE_KEY'),
+    );
+    assert.throws(
+      () => generateEcKeyPair(repeatingRandom(new Uint8Array(32))),
+      codeIs('ERR_CRYPTO_INVALID_PRIVATE_KEY'),
+    );
+  });
+  test('property: the same draws as generateEcKeyPair, the same secret both ways', () => {
+    fc.assert(
+      fc.property(scalar, scalar, (a, b) => {
+        const ea = createEphemeralEcdh(repeatingRandom(a));
+        const ka = generateEcKeyPair(repeatingRandom(a));
+        assert.deepEqual(ea.publicKey, ka.publicKey);
+        const eb = createEphemeralEcdh(repeatingRandom(b));
+        const s1 = ea.sharedSecretLE(eb.publicKey);
+        assert.equal(s1.length, 32);
+        assert.deepEqual(s1, eb.sharedSecretLE(ea.publicKey));
+        assert.deepEqual(s1, ecdhSharedSecretLE(ka.privateKey, eb.publicKey));
+      }),
+      { numRuns: 50 },
     );
   });
 });
