@@ -25,6 +25,7 @@ import {
   quoteVersion,
 } from '../../src/wire/quote.ts';
 import { encodeReportBody, parseReportBody } from '../../src/wire/report.ts';
+import { assertNoAlias } from '../helpers/no-alias.ts';
 
 const vector = (p: string): Uint8Array => {
   const raw = new Uint8Array(readFileSync(new URL(`../vectors/${p}`, import.meta.url)));
@@ -1013,40 +1014,6 @@ describe('parseQuote: properties (only AttestErrors escape)', () => {
     );
   });
 });
-
-/** Every byte field of a parse result (Uint8Arrays in nested records and arrays), with its path. */
-function byteFields(x: unknown, path: string, out: [string, Uint8Array][] = []): [string, Uint8Array][] {
-  if (x instanceof Uint8Array) out.push([path, x]);
-  else if (Array.isArray(x)) for (const [i, v] of x.entries()) byteFields(v, `${path}[${i}]`, out);
-  else if (typeof x === 'object' && x !== null)
-    for (const [k, v] of Object.entries(x)) byteFields(v, `${path}.${k}`, out);
-  return out;
-}
-
-/**
- * Parses a private copy of `raw`, then overwrites that copy (every byte flipped): no byte field may
- * share the input's buffer or change, and the record must still equal a parse of `raw`.
- */
-function assertNoAlias(
-  raw: Uint8Array,
-  parse: (b: Uint8Array) => unknown,
-  copy = (b: Uint8Array) => b.slice(),
-) {
-  const input = copy(raw);
-  const record = parse(input);
-  const fields = byteFields(record, 'record');
-  assert.ok(fields.length > 0);
-  const before = fields.map(([, f]) => f.slice());
-  for (const [p, f] of fields) {
-    assert.notEqual(f.buffer, input.buffer, `${p} shares the caller's buffer`);
-    assert.equal(Object.getPrototypeOf(f), Uint8Array.prototype, `${p} is a plain Uint8Array`);
-  }
-  for (let i = 0; i < input.length; i++) input[i] = input[i]! ^ 0xff;
-  fields.forEach(([p, f], i) => {
-    assert.deepEqual(f, before[i], `${p} changed when the caller's buffer was overwritten`);
-  });
-  assert.deepEqual(record, parse(raw));
-}
 
 describe('parse results never alias the caller buffer (reader.ts guarantee)', () => {
   const sgx = vector('phala-dcap-qvl/sgx_quote');
