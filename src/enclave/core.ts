@@ -14,13 +14,7 @@ import { aesCmac } from '../crypto/cmac.ts';
 import { timingSafeEqual } from '../crypto/compare.ts';
 import { aesGcmDecrypt, GCM_IV_SIZE } from '../crypto/gcm.ts';
 import { deriveRaKeys, type RaKeys, raReportData } from '../crypto/kdf.ts';
-import {
-  type EcPrivateKey,
-  ecdhSharedSecretLE,
-  generateEcKeyPair,
-  validateEc256Public,
-  verifySgx,
-} from '../crypto/p256.ts';
+import { createEphemeralEcdh, type EphemeralEcdh, validateEc256Public, verifySgx } from '../crypto/p256.ts';
 import { type RandomSource, systemRandom } from '../crypto/random.ts';
 import { isAttestError, ProtocolError } from '../errors.ts';
 import { isAllZero } from '../wire/hex.ts';
@@ -67,7 +61,11 @@ type Phase = 'opened' | 'msg1' | 'msg3' | 'verified' | 'delivered' | 'failed';
 
 interface Context {
   phase: Phase;
-  privateKey: EcPrivateKey | undefined;
+  /**
+   * The ephemeral key a, in a native ECDH context (crypto/p256 `createEphemeralEcdh`: the same draws
+   * as `generateEcKeyPair`, no KeyObject import per session); dropped once the ECDH is done.
+   */
+  privateKey: EphemeralEcdh | undefined;
   gA: Uint8Array | undefined;
   keys: RaKeys | undefined;
   result: AttestationResult | undefined;
@@ -171,8 +169,8 @@ export class RaCore {
   /** `sgx_ra_get_msg1`: a fresh key pair a, g_a; returns `g_a ‖ gid` (68 bytes, §5.2). */
   msg1(id: number): Uint8Array {
     const ctx = this.#get(id, 'opened', 'msg1');
-    const pair = generateEcKeyPair(this.#random);
-    ctx.privateKey = pair.privateKey;
+    const pair = createEphemeralEcdh(this.#random);
+    ctx.privateKey = pair;
     ctx.gA = pair.publicKey;
     ctx.phase = 'msg1';
     return encodeMsg1({ gA: pair.publicKey, gid: this.#provider.epidGroupId() });
@@ -212,7 +210,7 @@ export class RaCore {
     // §6.6 row 3: ECDH(a, g_b); an invalid point is SGX_ERROR_UNEXPECTED in the SDK.
     let shared: Uint8Array;
     try {
-      shared = ecdhSharedSecretLE(privateKey, msg2.gB);
+      shared = privateKey.sharedSecretLE(msg2.gB);
     } catch (cause) {
       if (!isAttestError(cause)) throw cause;
       throw new ProtocolError(
@@ -265,7 +263,7 @@ export class RaCore {
     // §6.4, §6.6 row 10: msg3 = mac ‖ g_a ‖ ps_sec_prop ‖ quote, mac = CMAC_SMK(msg3[16..)).
     const psSecProp = new Uint8Array(SGX_PS_SEC_PROP_SIZE);
     const mac = aesCmac(keys.smk, msg3MacData({ gA, psSecProp, quote }));
-    // a is no longer needed: the ECDH is done (drop the handle; KeyObjects cannot be zero-filled).
+    // a is no longer needed: the ECDH is done (drop the handle; ECDH contexts cannot be zero-filled).
     ctx.privateKey = undefined;
     ctx.phase = 'msg3';
     return encodeMsg3({ mac, gA, psSecProp, quote });
@@ -318,6 +316,15 @@ export class RaCore {
       this.#fail(ctx);
       throw e;
     }
+  }
+
+  /**
+   * True when session `id` can take no further call: it is unknown (closed), failed, or delivered
+   * its secret. Its keys are zero-filled already; {@link RaCore.close} only releases the record.
+   */
+  isFinished(id: number): boolean {
+    const ctx = this.#sessions.get(id);
+    return ctx === undefined || ctx.phase === 'failed' || ctx.phase === 'delivered';
   }
 
   /** Closes a context and zero-fills its keys (idempotent). */

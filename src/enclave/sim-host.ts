@@ -113,15 +113,32 @@ export type WorkerOp =
   | 'closeAll';
 
 /**
- * A request from the host thread. `session` is the id the host gave the session at `open`. A
- * request with `id` 0 gets no answer (`open` and `closeSession` are sent that way: the worker
- * handles requests in order, so the next request on the session sees their effect).
+ * A request from the host thread. `session` is the id the host gave the session. A request with
+ * `id` 0 gets no answer (closes are sent that way: the worker handles requests in order, so the
+ * next request sees their effect).
+ *
+ * To save crossings, a request can carry two things the worker does first, in this order: `close`,
+ * host session ids to close (closes the host batched), then `open`, which opens `session` (sent
+ * with the session's first operation; a failed open fails that operation with its error).
  */
 export interface WorkerRequest {
   readonly id: number;
   readonly op: WorkerOp;
   readonly session?: number;
   readonly data?: Uint8Array;
+  /** Host session ids to close before anything else. */
+  readonly close?: readonly number[];
+  /** Open `session` before running `op`. */
+  readonly open?: boolean;
+}
+
+/**
+ * `bytes` itself when it spans its whole `ArrayBuffer`, else an exact copy: structured clone
+ * copies the whole underlying buffer of a view (a protobuf field is a window on its frame, a small
+ * Node `Buffer` a window on an 8 KiB pool).
+ */
+export function exactBytes(bytes: Uint8Array): Uint8Array {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 /** An error as it crosses the thread boundary. */
@@ -140,8 +157,20 @@ export type WorkerMessage =
   | { readonly kind: 'ready'; readonly info: SimulatedEnclaveInfo }
   | { readonly kind: 'init-error'; readonly error: SerializedError }
   | { readonly kind: 'warn'; readonly message: string }
-  | { readonly kind: 'result'; readonly id: number; readonly value?: Uint8Array | number | null }
-  | { readonly kind: 'error'; readonly id: number; readonly error: SerializedError };
+  | {
+      readonly kind: 'result';
+      readonly id: number;
+      readonly value?: Uint8Array | number | null;
+      /** The session can take no further call and the worker released its context (no close needed). */
+      readonly ended?: boolean;
+    }
+  | {
+      readonly kind: 'error';
+      readonly id: number;
+      readonly error: SerializedError;
+      /** As for `result`. */
+      readonly ended?: boolean;
+    };
 
 /** Flattens an error for `postMessage`; AttestErrors keep their code, hint and parse location. */
 export function serializeError(e: unknown): SerializedError {
@@ -204,7 +233,9 @@ export function deserializeError(s: SerializedError): Error {
 /**
  * The worker's side of the protocol: the RA core, with the sessions named by the host's ids. An
  * `open` that failed (e.g. the session cap) is remembered, and the session's next request fails
- * with its error.
+ * with its error. A session that can take no further call (failed, delivered, or its open failed)
+ * is released by {@link WorkerDispatcher.release} as soon as its request settled, so the host needs
+ * no close for it.
  */
 export class WorkerDispatcher {
   readonly #core: RaCore;
@@ -222,20 +253,32 @@ export class WorkerDispatcher {
     throw new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', `${op}: RA session ${hostId} is closed`);
   }
 
+  #open(hostId: number): void {
+    if (this.#sessions.has(hostId)) throw new RangeError(`session id ${hostId} is in use`);
+    try {
+      this.#sessions.set(hostId, this.#core.open());
+    } catch (error) {
+      this.#sessions.set(hostId, { error });
+    }
+  }
+
+  #close(hostId: number): void {
+    const entry = this.#sessions.get(hostId);
+    this.#sessions.delete(hostId);
+    // Zero-fills the context's keys (RaCore.close).
+    if (typeof entry === 'number') this.#core.close(entry);
+  }
+
   /** Runs one request (in order: the caller must not start the next before this one settled). */
   async run(req: WorkerRequest): Promise<Uint8Array | number | null> {
     const core = this.#core;
+    if (req.close !== undefined) for (const id of req.close) this.#close(id);
     const hostId = req.session ?? -1;
+    if (req.open === true) this.#open(hostId);
     switch (req.op) {
-      case 'open': {
-        if (this.#sessions.has(hostId)) throw new RangeError(`session id ${hostId} is in use`);
-        try {
-          this.#sessions.set(hostId, core.open());
-        } catch (error) {
-          this.#sessions.set(hostId, { error });
-        }
+      case 'open':
+        this.#open(hostId);
         return hostId;
-      }
       case 'msg1':
         return core.msg1(this.#coreId(hostId, req.op));
       case 'msg2':
@@ -250,12 +293,9 @@ export class WorkerDispatcher {
         core.verifyAttestationResult(id, req.data ?? new Uint8Array(0));
         return core.decryptSecret(id);
       }
-      case 'closeSession': {
-        const entry = this.#sessions.get(hostId);
-        this.#sessions.delete(hostId);
-        if (typeof entry === 'number') core.close(entry);
+      case 'closeSession':
+        if (req.session !== undefined) this.#close(hostId);
         return null;
-      }
       case 'closeAll':
         this.#sessions.clear();
         core.closeAll();
@@ -263,5 +303,18 @@ export class WorkerDispatcher {
       default:
         throw new TypeError(`unknown worker op ${String(req.op)}`);
     }
+  }
+
+  /**
+   * After a request on `hostId` settled (either way): when the session can take no further call
+   * (unknown, failed, delivered, or its open failed), releases its context and returns true. Its
+   * keys are zero-filled already; the host then needs to send no close.
+   */
+  release(hostId: number): boolean {
+    const entry = this.#sessions.get(hostId);
+    if (entry === undefined) return true;
+    if (typeof entry === 'number' && !this.#core.isFinished(entry)) return false;
+    this.#close(hostId);
+    return true;
   }
 }

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import {
   buildSimulatedCore,
+  exactBytes,
   type SimulatedEnclaveConfig,
   serializeError,
   WorkerDispatcher,
@@ -22,24 +23,39 @@ function post(msg: WorkerMessage): void {
 }
 
 let dispatcher: WorkerDispatcher | undefined;
-// Requests are handled one at a time, in order: the core's state machine stays simple, and a request
-// sent without waiting for an answer (id 0: open, closeSession) takes effect before the next one.
+// Requests are handled one at a time, in order: the core's state machine stays simple, and what a
+// request carries for earlier sessions (batched closes) takes effect before it.
 let queue: Promise<void> = Promise.resolve();
 
+async function handle(req: WorkerRequest): Promise<void> {
+  if (dispatcher === undefined) {
+    if (req.id !== 0)
+      post({ kind: 'error', id: req.id, error: serializeError(new Error('enclave not ready')) });
+    return;
+  }
+  let value: Uint8Array | number | null = null;
+  let error: unknown;
+  let failed = false;
+  try {
+    value = await dispatcher.run(req);
+  } catch (e) {
+    failed = true;
+    error = e;
+  }
+  // A session that can take no further call is released now; the answer says so, and the host
+  // sends no close for it.
+  const onSession = req.session !== undefined && req.op !== 'closeSession' && req.op !== 'closeAll';
+  const ended = onSession && dispatcher.release(req.session!);
+  if (req.id === 0) return;
+  if (failed) post({ kind: 'error', id: req.id, error: serializeError(error), ...(ended ? { ended } : {}) });
+  else {
+    const v = value instanceof Uint8Array ? exactBytes(value) : value;
+    post({ kind: 'result', id: req.id, value: v, ...(ended ? { ended } : {}) });
+  }
+}
+
 port.on('message', (req: WorkerRequest) => {
-  queue = queue.then(async () => {
-    if (dispatcher === undefined) {
-      if (req.id !== 0)
-        post({ kind: 'error', id: req.id, error: serializeError(new Error('enclave not ready')) });
-      return;
-    }
-    try {
-      const value = await dispatcher.run(req);
-      if (req.id !== 0) post({ kind: 'result', id: req.id, value });
-    } catch (e) {
-      if (req.id !== 0) post({ kind: 'error', id: req.id, error: serializeError(e) });
-    }
-  });
+  queue = queue.then(() => handle(req));
 });
 
 try {

@@ -17,6 +17,7 @@ import { LocalEnclave } from './local.ts';
 import {
   buildSimulatedCore,
   deserializeError,
+  exactBytes,
   type SimulatedEnclaveConfig,
   type SimulatedEnclaveInfo,
   type WorkerMessage,
@@ -89,11 +90,19 @@ function workerSource(): string {
 interface Pending {
   readonly resolve: (value: Uint8Array | number | null | undefined) => void;
   readonly reject: (error: Error) => void;
+  /** The session the request is on, told when the worker released its context. */
+  readonly session: WorkerSession | undefined;
 }
 
 class WorkerSession implements EnclaveSession {
   readonly id: number;
   readonly #host: SimulatedEnclave;
+  /** The worker has been asked to open the context (with the session's first request). */
+  opened = false;
+  /** The worker released the context (it can take no further call): a close sends nothing. */
+  ended = false;
+  /** The host closed the session: any further call fails here, without a crossing. */
+  closed = false;
 
   constructor(host: SimulatedEnclave, id: number) {
     this.#host = host;
@@ -101,34 +110,41 @@ class WorkerSession implements EnclaveSession {
   }
 
   async msg1(): Promise<Uint8Array> {
-    return (await this.#host.request('msg1', this.id)) as Uint8Array;
+    return (await this.#host.request('msg1', this)) as Uint8Array;
   }
 
   async processMsg2(msg2: Uint8Array): Promise<Uint8Array> {
     if (!(msg2 instanceof Uint8Array)) throw new TypeError('msg2 must be a Uint8Array');
-    return (await this.#host.request('msg2', this.id, msg2)) as Uint8Array;
+    return (await this.#host.request('msg2', this, msg2)) as Uint8Array;
   }
 
   async verifyAttestationResult(attestationResult: Uint8Array): Promise<void> {
     if (!(attestationResult instanceof Uint8Array))
       throw new TypeError('attestation result must be a Uint8Array');
-    await this.#host.request('verifyResult', this.id, attestationResult);
+    await this.#host.request('verifyResult', this, attestationResult);
   }
 
   async decryptSecret(): Promise<Uint8Array> {
-    return (await this.#host.request('decrypt', this.id)) as Uint8Array;
+    return (await this.#host.request('decrypt', this)) as Uint8Array;
   }
 
   async verifyAndDecrypt(attestationResult: Uint8Array): Promise<Uint8Array> {
     if (!(attestationResult instanceof Uint8Array))
       throw new TypeError('attestation result must be a Uint8Array');
-    return (await this.#host.request('verifyDecrypt', this.id, attestationResult)) as Uint8Array;
+    return (await this.#host.request('verifyDecrypt', this, attestationResult)) as Uint8Array;
   }
 
-  /** Posted without waiting for the worker: it handles requests in order, so none can see the context after. */
+  /**
+   * Not waiting for the worker, and usually without a message at all: a context that ended (secret
+   * delivered, or failed) was released by the worker already, and one never opened there has
+   * nothing to close. Otherwise the close rides on the next request, or on one batched message
+   * after this turn of the event loop; the worker handles requests in order, so none sees the
+   * context after.
+   */
   async close(): Promise<void> {
-    if (this.#host.closed) return;
-    this.#host.notify('closeSession', this.id);
+    if (this.closed) return;
+    this.closed = true;
+    if (this.opened && !this.ended) this.#host.queueClose(this.id);
   }
 }
 
@@ -144,6 +160,9 @@ export class SimulatedEnclave implements Enclave {
   readonly #extendedGroupId: number;
   readonly #worker: Worker;
   readonly #pending = new Map<number, Pending>();
+  /** Sessions closed by the host whose close the worker has not been sent yet. */
+  #closes: number[] = [];
+  #flushScheduled = false;
   #nextRequest = 1;
   #nextSession = 1;
   #closed = false;
@@ -221,6 +240,7 @@ export class SimulatedEnclave implements Enclave {
       if (p === undefined) return;
       this.#pending.delete(msg.id);
       this.#refresh();
+      if (msg.ended === true && p.session !== undefined) p.session.ended = true;
       if (msg.kind === 'result') p.resolve(msg.value);
       else p.reject(deserializeError(msg.error));
     });
@@ -250,10 +270,13 @@ export class SimulatedEnclave implements Enclave {
     return this.#closed;
   }
 
-  /** @internal Sends one request to the worker. */
+  /**
+   * @internal Sends one request to the worker, carrying the closes queued so far and, for a
+   * session's first request, its open.
+   */
   request(
     op: WorkerOp,
-    session?: number,
+    session?: WorkerSession,
     data?: Uint8Array,
   ): Promise<Uint8Array | number | null | undefined> {
     if (this.#closed) {
@@ -261,29 +284,54 @@ export class SimulatedEnclave implements Enclave {
         this.#exitError ?? new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', 'the simulated enclave is closed'),
       );
     }
+    if (session?.closed === true) {
+      return Promise.reject(
+        new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', `${op}: RA session ${session.id} is closed`),
+      );
+    }
     const id = this.#nextRequest++;
+    const open = session !== undefined && !session.opened;
+    if (open) session.opened = true;
+    const close = this.#takeCloses();
     const req: WorkerRequest = {
       id,
       op,
-      ...(session === undefined ? {} : { session }),
-      ...(data === undefined ? {} : { data }),
+      ...(session === undefined ? {} : { session: session.id }),
+      ...(data === undefined ? {} : { data: exactBytes(data) }),
+      ...(close === undefined ? {} : { close }),
+      ...(open ? { open } : {}),
     };
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject });
+      this.#pending.set(id, { resolve, reject, session });
       this.#refresh();
       this.#worker.postMessage(req);
     });
   }
 
+  #takeCloses(): number[] | undefined {
+    if (this.#closes.length === 0) return undefined;
+    const close = this.#closes;
+    this.#closes = [];
+    return close;
+  }
+
   /**
-   * @internal Sends one request that needs no answer (id 0). The worker handles requests in order,
-   * so the next request sees its effect; its errors surface there (an `open` over the cap fails the
-   * session's first operation with the cap's error).
+   * @internal Queues the close of a session the worker opened: it rides on the next request, or
+   * goes in one message with every other close of this turn of the event loop (no answer: the
+   * worker handles messages in order, so any later request sees its effect).
    */
-  notify(op: 'open' | 'closeSession', session: number): void {
+  queueClose(session: number): void {
     if (this.#closed) return;
-    const req: WorkerRequest = { id: 0, op, session };
-    this.#worker.postMessage(req);
+    this.#closes.push(session);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      const close = this.#takeCloses();
+      if (close === undefined || this.#closed) return;
+      const req: WorkerRequest = { id: 0, op: 'closeSession', close };
+      this.#worker.postMessage(req);
+    });
   }
 
   async extendedGroupId(): Promise<number> {
@@ -291,8 +339,9 @@ export class SimulatedEnclave implements Enclave {
   }
 
   /**
-   * Opens an RA context without a round trip to the worker: the host names the session, and the
-   * worker opens it before it handles the session's first operation.
+   * Opens an RA context without a crossing to the worker: the host names the session, and the
+   * worker opens it with the session's first request (an open over the cap fails that request with
+   * the cap's error).
    */
   async openSession(): Promise<EnclaveSession> {
     if (this.#closed) {
@@ -300,14 +349,13 @@ export class SimulatedEnclave implements Enclave {
         this.#exitError ?? new ProtocolError('ERR_PROTOCOL_SESSION_ENDED', 'the simulated enclave is closed')
       );
     }
-    const id = this.#nextSession++;
-    this.notify('open', id);
-    return new WorkerSession(this, id);
+    return new WorkerSession(this, this.#nextSession++);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     // Zero-fill every context first; a worker that already died has nothing left to clear.
+    this.#closes = [];
     await this.request('closeAll').catch(() => undefined);
     this.#closed = true;
     await this.#worker.terminate();

@@ -15,16 +15,20 @@ import { sha256 } from '../crypto/hash.ts';
 import { concatBytes, fromHex } from '../wire/hex.ts';
 import {
   CERT_DATA_TYPE_PCK_CERT_CHAIN,
+  ECDSA_SIGNATURE_SIZE,
   type EcdsaQuoteInit,
-  encodeQuoteSignedBytes,
   encodeQuoteV3,
   encodeQuoteV4,
   INTEL_QE_VENDOR_ID,
+  QUOTE_BODY_OFFSET,
   type QuoteHeaderInit,
 } from '../wire/quote.ts';
 import { encodeReportBody, REPORT_BODY_SIZE, TD_REPORT10_SIZE } from '../wire/report.ts';
 import { deriveBytes, deriveP256Key, type SimKey, signWith } from './keys.ts';
 import type { SimulatedPki } from './pki.ts';
+
+/** The u32 signature data length between the body and the signature data (§1.1). */
+const SIGNATURE_DATA_LENGTH_SIZE = 4;
 
 /** Intel's QE vendor ID (§1.1 header, offset 12). */
 export const SIM_QE_VENDOR_ID: Uint8Array = INTEL_QE_VENDOR_ID.slice();
@@ -126,27 +130,34 @@ export function createSimulatedQe(options: SimulatedQeOptions): SimulatedQe {
 }
 
 /**
- * Signs and encodes a quote with the wire encoders (§1.1): header (key type 2, Intel's vendor ID,
- * user data = QE ID ‖ 0^4), the body, then the signature data with certification data type 5
- * (v3) or type 6 wrapping the QE report, its signature, the auth data and type 5 (v4).
+ * Per QE and quote version, the quote as the wire encoders produce it (§1.1) around a zero body
+ * and a zero signature: header (key type 2, Intel's vendor ID, user data = QE ID ‖ 0^4), then the
+ * signature data with certification data type 5 (v3) or type 6 wrapping the QE report, its
+ * signature, the auth data and type 5 (v4). Everything but the body and the signature is the QE's
+ * own and the same in every quote, so each quote copies this and fills those two in: the same
+ * bytes as encoding it whole, without re-encoding the 4 KiB certification data every time.
  */
-function assemble(
+const templates = new WeakMap<SimulatedQe, Map<string, Uint8Array>>();
+
+function quoteTemplate(
   qe: SimulatedQe,
   version: 3 | 4,
   header: Pick<QuoteHeaderInit, 'teeType' | 'qeSvn' | 'pceSvn'>,
-  body: Uint8Array,
+  bodySize: number,
 ): Uint8Array {
-  const h: QuoteHeaderInit = {
-    ...header,
-    qeVendorId: SIM_QE_VENDOR_ID,
-    userData: concatBytes(qe.qeId, new Uint8Array(4)),
-  };
+  const key = `${version}/${header.teeType}/${header.qeSvn}/${header.pceSvn}/${bodySize}`;
+  let byVersion = templates.get(qe);
+  const hit = byVersion?.get(key);
+  if (hit !== undefined) return hit;
   const init: EcdsaQuoteInit = {
-    header: h,
-    body,
+    header: {
+      ...header,
+      qeVendorId: SIM_QE_VENDOR_ID,
+      userData: concatBytes(qe.qeId, new Uint8Array(4)),
+    },
+    body: new Uint8Array(bodySize),
     signatureData: {
-      // §1.2 G: the attestation key signs header ‖ body.
-      signature: signWith(qe.attestationKey, encodeQuoteSignedBytes(version, h, body)),
+      signature: new Uint8Array(ECDSA_SIGNATURE_SIZE),
       attestationKey: qe.attestationKey.publicKeyRaw,
       qeReport: qe.qeReport,
       qeReportSignature: qe.qeReportSignature,
@@ -154,7 +165,33 @@ function assemble(
       certificationData: { type: CERT_DATA_TYPE_PCK_CERT_CHAIN, data: qe.certificationData },
     },
   };
-  return version === 3 ? encodeQuoteV3(init) : encodeQuoteV4(init);
+  const template = version === 3 ? encodeQuoteV3(init) : encodeQuoteV4(init);
+  if (byVersion === undefined) {
+    byVersion = new Map();
+    templates.set(qe, byVersion);
+  }
+  byVersion.set(key, template);
+  return template;
+}
+
+/**
+ * Signs and encodes a quote (§1.1): the QE's template (see {@link quoteTemplate}) with the body at
+ * offset 48 and, after the 4-byte signature data length, the attestation key's ECDSA signature
+ * over `header ‖ body` (§1.2 G; v3 and v4 have no body descriptor).
+ */
+function assemble(
+  qe: SimulatedQe,
+  version: 3 | 4,
+  header: Pick<QuoteHeaderInit, 'teeType' | 'qeSvn' | 'pceSvn'>,
+  body: Uint8Array,
+): Uint8Array {
+  const quote = quoteTemplate(qe, version, header, body.length).slice();
+  quote.set(body, QUOTE_BODY_OFFSET);
+  const signedEnd = QUOTE_BODY_OFFSET + body.length;
+  // §1.2 G: the attestation key signs header ‖ body.
+  const signature = signWith(qe.attestationKey, quote.subarray(0, signedEnd));
+  quote.set(signature, signedEnd + SIGNATURE_DATA_LENGTH_SIZE);
+  return quote;
 }
 
 /**

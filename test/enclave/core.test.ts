@@ -5,7 +5,13 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { aesCmac, generateEcKeyPair, type RaKeys, raReportData } from '../../src/crypto/index.ts';
+import {
+  aesCmac,
+  generateEcKeyPair,
+  type RaKeys,
+  raReportData,
+  repeatingRandom,
+} from '../../src/crypto/index.ts';
 import { RaCore } from '../../src/enclave/core.ts';
 import { SIM_EPID_GROUP_ID, SimulatedEpidQuoteProvider } from '../../src/enclave/epid-sim.ts';
 import { resolveIdentity, SIM_DEFAULT_MR_ENCLAVE } from '../../src/enclave/identity.ts';
@@ -198,6 +204,58 @@ describe('RaCore (PROTOCOL-SEED.md §6.6)', () => {
     core.close(b);
     assert.equal(core.openSessions, 1);
     core.open();
+  });
+
+  test('the ephemeral key: the same draws as generateEcKeyPair (out-of-range scalars redrawn)', () => {
+    // 32 bytes of 0xff read little-endian are ≥ n: redrawn, as generateEcKeyPair does.
+    const pattern = new Uint8Array(64).fill(0xff);
+    pattern.set(
+      Uint8Array.from({ length: 32 }, (_, i) => i + 1),
+      32,
+    );
+    const core = new RaCore({
+      spPublicKey: sp.publicKey,
+      quoteProvider: new SimulatedEpidQuoteProvider({ groupKeyPem: GROUP_PEM }),
+      random: repeatingRandom(pattern),
+    });
+    const expected = generateEcKeyPair(repeatingRandom(pattern));
+    assert.deepEqual(parseMsg1(core.msg1(core.open())).gA, expected.publicKey);
+    const broken = new RaCore({
+      spPublicKey: sp.publicKey,
+      quoteProvider: new SimulatedEpidQuoteProvider({ groupKeyPem: GROUP_PEM }),
+      random: repeatingRandom(new Uint8Array(32)),
+    });
+    assert.throws(() => broken.msg1(broken.open()), code('ERR_CRYPTO_INVALID_PRIVATE_KEY'));
+  });
+
+  test('g_b off the curve or at infinity → ERR_PROTOCOL_INVALID_GB', async () => {
+    for (const gB of [new Uint8Array(64), new Uint8Array(64).fill(1)]) {
+      const core = makeCore();
+      const id = core.open();
+      const msg1 = parseMsg1(core.msg1(id));
+      const bytes = spMsg2(msg1.gA).bytes.slice();
+      bytes.set(gB, 0); // msg2 starts with g_b (§5.2)
+      await assert.rejects(core.processMsg2(id, bytes), code('ERR_PROTOCOL_INVALID_GB'));
+      assert.equal(core.isFinished(id), true, 'a failed session takes no further call');
+    }
+  });
+
+  test('isFinished: open and mid-protocol no; delivered, failed and closed yes', async () => {
+    const core = makeCore();
+    const id = core.open();
+    assert.equal(core.isFinished(id), false);
+    const msg1 = parseMsg1(core.msg1(id));
+    const { bytes, keys } = spMsg2(msg1.gA);
+    await core.processMsg2(id, bytes);
+    assert.equal(core.isFinished(id), false);
+    core.verifyAttestationResult(id, attResult(keys, Uint8Array.of(5)));
+    assert.equal(core.isFinished(id), false);
+    core.decryptSecret(id);
+    assert.equal(core.isFinished(id), true);
+    const other = core.open();
+    core.close(other);
+    assert.equal(core.isFinished(other), true);
+    assert.equal(core.isFinished(12345), true);
   });
 
   test('a pinned key that is not a curve point is refused at construction', () => {
