@@ -1,6 +1,6 @@
 /**
- * AES-128-CMAC (RFC 4493), built on node's AES-128 in ECB (subkeys) and CBC (the MAC chain) modes,
- * since node:crypto has no CMAC. Used by the RA key derivation and the msg2 / msg3 / result MACs
+ * AES-128-CMAC (RFC 4493), built on one node AES-128-CBC context per MAC (its first block gives L
+ * for the subkeys, RFC 4493 §2.3; the rest is the MAC chain), since node:crypto has no CMAC. Used by the RA key derivation and the msg2 / msg3 / result MACs
  * (PROTOCOL-SEED.md §6.2–§6.5).
  *
  * @module
@@ -37,16 +37,6 @@ function dbl(block: Uint8Array): Uint8Array {
   return out;
 }
 
-/** RFC 4493 §2.3 Generate_Subkey: (K1, K2) from L = AES-128(K, 0^128). */
-function subkeys(key: Uint8Array): [Uint8Array, Uint8Array] {
-  const ecb = createCipheriv('aes-128-ecb', key, null);
-  ecb.setAutoPadding(false);
-  const l = new Uint8Array(ecb.update(ZERO_BLOCK));
-  ecb.final();
-  const k1 = dbl(l);
-  return [k1, dbl(k1)];
-}
-
 /**
  * AES-128-CMAC of `data` under the 16-byte `key` (RFC 4493 §2.4); returns the 16-byte tag.
  * Throws `ERR_CRYPTO_INVALID_LENGTH` for a key that is not 16 bytes.
@@ -54,7 +44,12 @@ function subkeys(key: Uint8Array): [Uint8Array, Uint8Array] {
 export function aesCmac(key: Uint8Array, data: Uint8Array): Uint8Array {
   checkKey(key);
   if (!(data instanceof Uint8Array)) throw new TypeError('aesCmac data must be a Uint8Array');
-  const [k1, k2] = subkeys(key);
+  // One AES-128-CBC context with a zero IV does both jobs: its first block, over the zero block, is
+  // L = AES-128(K, 0^128) (RFC 4493 §2.3 step 1), and the chain then continues from L.
+  const cbc = createCipheriv('aes-128-cbc', key, ZERO_BLOCK);
+  cbc.setAutoPadding(false);
+  const l = cbc.update(ZERO_BLOCK);
+  const k1 = dbl(l);
   // RFC 4493 §2.4 steps 2-4: n blocks; the last one is complete → XOR K1, else pad 10* and XOR K2.
   const n = Math.max(1, Math.ceil(data.length / AES_BLOCK_SIZE));
   const complete = data.length > 0 && data.length % AES_BLOCK_SIZE === 0;
@@ -62,12 +57,15 @@ export function aesCmac(key: Uint8Array, data: Uint8Array): Uint8Array {
   buf.set(data);
   const last = (n - 1) * AES_BLOCK_SIZE;
   if (!complete) buf[data.length] = 0x80;
-  const sub = complete ? k1 : k2;
+  const sub = complete ? k1 : dbl(k1);
   for (let i = 0; i < AES_BLOCK_SIZE; i++) buf[last + i]! ^= sub[i]!;
-  // Steps 5-6: CBC-MAC with a zero IV; the tag is the last ciphertext block.
-  const cbc = createCipheriv('aes-128-cbc', key, ZERO_BLOCK);
-  cbc.setAutoPadding(false);
+  // Steps 5-6: CBC-MAC with a zero IV; the tag is the last ciphertext block. The context's chain
+  // value is L, not zero: XORing L into the first block cancels it (CBC feeds block ⊕ previous).
+  for (let i = 0; i < AES_BLOCK_SIZE; i++) buf[i]! ^= l[i]!;
+  l.fill(0);
   const out = cbc.update(buf);
   cbc.final();
+  k1.fill(0);
+  sub.fill(0);
   return new Uint8Array(out.subarray(out.length - AES_BLOCK_SIZE));
 }
