@@ -132,6 +132,9 @@ async function main(): Promise<void> {
     date: started.toISOString(),
     durationSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
     machine,
+    // `compiled`: tsc's JavaScript, what the package ships (`npm run bench`); `tsx`: the sources
+    // through tsx, whose transform adds a defineProperty per closure (keepNames) and its loader.
+    runtime: import.meta.url.endsWith('.js') ? 'compiled' : 'tsx',
     loadAverage1mAtEnd: Number((loadavg()[0] ?? 0).toFixed(2)),
     benchProcess: { pinnedToCpu: pinned ? 0 : null, rounds: plan.rounds, roundMs: plan.roundMs },
     cases,
@@ -139,7 +142,7 @@ async function main(): Promise<void> {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
-    `attestkit bench (${result.mode}) — ${machine.cpuModel}, ${machine.logicalCores} cores, Node ${machine.node}, OpenSSL ${machine.openssl}, ${result.date}\n\n`,
+    `attestkit bench (${result.mode}, ${result.runtime}) — ${machine.cpuModel}, ${machine.logicalCores} cores, Node ${machine.node}, OpenSSL ${machine.openssl}, ${result.date}\n\n`,
   );
   process.stdout.write(`${renderTable(rows)}\n\nwrote ${args.out} (${result.durationSeconds} s)\n`);
 }

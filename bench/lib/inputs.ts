@@ -5,14 +5,25 @@
  *
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Collateral, parseCollateralJson } from '../../src/collateral/index.ts';
 
-/** The repository root. */
-export const ROOT: string = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/**
+ * The repository root: the nearest folder above this module with a package.json (bench/lib under
+ * tsx, .bench-build/bench/lib when compiled).
+ */
+export const ROOT: string = (() => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('bench: no package.json above the bench');
+    dir = up;
+  }
+  return dir;
+})();
 
 /** One genuine quote with its collateral. */
 export interface QuoteInput {

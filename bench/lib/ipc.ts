@@ -1,5 +1,6 @@
 /**
- * Child processes for the session and memory cases: spawned with tsx, optionally pinned to one CPU
+ * Child processes for the session and memory cases: spawned with node (through tsx when they are
+ * TypeScript sources), optionally pinned to one CPU
  * with `taskset`, driven by request/response messages over the IPC channel.
  *
  * @module
@@ -47,7 +48,7 @@ export function cpuFor(index: number): number | null {
 }
 
 /**
- * Spawns `node --import tsx <script> [args]`, pinned to `cpu` (when not null), with an IPC
+ * Spawns `node [--import tsx] <script> [args]`, pinned to `cpu` (when not null), with an IPC
  * channel. `nodeFlags` go to node (e.g. `--expose-gc`).
  */
 export function spawnChild(
@@ -56,7 +57,9 @@ export function spawnChild(
   cpu: number | null,
   nodeFlags: readonly string[] = [],
 ): Child {
-  const nodeArgs = [...nodeFlags, '--import', 'tsx', script];
+  // A compiled bench (`npm run bench`, plain JavaScript) runs its children as they are; the sources
+  // (the smoke test, ad-hoc runs with tsx) go through tsx.
+  const nodeArgs = script.endsWith('.ts') ? [...nodeFlags, '--import', 'tsx', script] : [...nodeFlags, script];
   const proc: ChildProcess =
     cpu === null
       ? spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })

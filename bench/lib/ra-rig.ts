@@ -14,12 +14,12 @@ import 'reflect-metadata';
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as x509 from '@peculiar/x509';
 import { generateEcKeyPair, privateKeyToPem } from '../../src/crypto/index.ts';
 import { createSimulatedPlatform, saveSimulatedPlatform } from '../../src/sim/index.ts';
 import { toHex } from '../../src/wire/hex.ts';
-import { ROOT } from './inputs.ts';
 import { type Child, cpuFor, spawnChild } from './ipc.ts';
 
 /** Which quote the simulated enclave produces and how the SP verifies it. */
@@ -88,14 +88,17 @@ export interface RaRig {
   readonly app: Child;
   readonly sp: Child;
   readonly ias: Child | undefined;
-  /** The App's RA port and its bare TLS port (same certificate, no protocol). */
+  /** The App's RA port, its bare TLS port and its replay port (same certificate, no protocol). */
   readonly appPort: number;
   readonly barePort: number;
+  readonly replayPort: number;
   stop(): Promise<void>;
 }
 
+/** The child's script beside this module: `.js` when the bench runs compiled, `.ts` under tsx. */
 function childScript(name: string): string {
-  return join(ROOT, 'bench', 'children', `${name}.ts`);
+  const here = fileURLToPath(import.meta.url);
+  return join(dirname(here), '..', 'children', `${name}${extname(here)}`);
 }
 
 /** Starts the App, the IAS mock (EPID) and the SP for `mode`, and connects them. */
@@ -121,7 +124,11 @@ export async function startRaRig(
     mode === 'epid' && complete ? spawnChild('ias-mock', childScript('ias'), cpuFor(3), flags) : undefined;
   const children = [app, sp, ...(ias === undefined ? [] : [ias])];
   try {
-    const { port, barePort } = await app.call<{ port: number; barePort: number }>({
+    const { port, barePort, replayPort } = await app.call<{
+      port: number;
+      barePort: number;
+      replayPort: number;
+    }>({
       cmd: 'start',
       mode,
       spPublicKeyHex: m.spPublicKeyHex,
@@ -144,6 +151,7 @@ export async function startRaRig(
       signingKeyPem: m.spSigningKeyPem,
       appPort: port,
       barePort,
+      replayPort,
       appCa: m.tlsCert,
       platformDir: m.platformDir,
       check: complete,
@@ -156,6 +164,7 @@ export async function startRaRig(
       ias,
       appPort: port,
       barePort,
+      replayPort,
       stop: async () => {
         await Promise.all(children.map((c) => c.stop()));
       },
