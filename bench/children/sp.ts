@@ -13,6 +13,7 @@
  * @module
  */
 import { verify as cryptoVerify, type KeyObject, X509Certificate } from 'node:crypto';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
 import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { IasClient } from '../../src/collateral/ias-client.ts';
@@ -26,12 +27,14 @@ import {
   sha256,
   signSgx,
 } from '../../src/crypto/index.ts';
+import { isAttestError } from '../../src/errors.ts';
 import { ServiceProvider } from '../../src/protocol/service-provider.ts';
 import type { QuoteVerifier } from '../../src/protocol/types.ts';
 import { loadSimulatedPlatform, type SimulatedPlatform } from '../../src/sim/index.ts';
 import { runServiceProvider } from '../../src/transport/ra-session.ts';
 import { verifyIasReport } from '../../src/verify/ias.ts';
 import { VerifierCache, verifyQuote } from '../../src/verify/index.ts';
+import { EPID_QUOTE_GROUP_ID_OFFSET } from '../../src/wire/quote.ts';
 import { boundOperations } from '../cases/crypto-bound.ts';
 import { timeSync } from '../lib/harness.ts';
 import { type ChildRequest, memorySnapshot, serveRequests } from '../lib/ipc.ts';
@@ -44,6 +47,24 @@ interface Setup {
   readonly appCa: string;
   readonly platform: SimulatedPlatform;
   readonly signingKeyPem: string;
+}
+
+/** How long the SP reuses a SigRL per EPID group (ms); `ATTESTKIT_BENCH_SIGRL_CACHE_MS=0` turns it off. */
+const SIGRL_CACHE_MS = sigRlCacheMsFromEnv(process.env.ATTESTKIT_BENCH_SIGRL_CACHE_MS, 10_000);
+
+function sigRlCacheMsFromEnv(value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new Error(`ATTESTKIT_BENCH_SIGRL_CACHE_MS: ${value} is not a number of ms`);
+  return ms;
+}
+
+/** True for the refusal IAS gives a quote made with an outdated SigRL. */
+function isSigRlMismatch(e: unknown): boolean {
+  if (!isAttestError(e) || e.code !== 'ERR_IAS_QUOTE_STATUS') return false;
+  const report = e.cause as { iasStatus?: unknown } | undefined;
+  return report?.iasStatus === 'SIGRL_VERSION_MISMATCH';
 }
 
 let setup: Setup | undefined;
@@ -76,11 +97,14 @@ async function doSetup(req: ChildRequest): Promise<{ ok: true }> {
   const cache = new VerifierCache();
   let verifier: QuoteVerifier;
   if (mode === 'epid') {
+    // A short-lived SigRL cache, as an SP following Intel's guidance would run (IasClient.getSigRl
+    // explains why it cannot make a revoked platform pass); dropped on SIGRL_VERSION_MISMATCH.
     // Without an IAS mock (case 4) sessions are only parked before IAS is needed; port 9 is never reached.
     const client = new IasClient({
       baseUrl: (req.iasUrl as string | undefined) ?? 'http://127.0.0.1:9/',
       apiVersion: 4,
       apiKey: 'attestkit-bench',
+      sigRlCacheMs: SIGRL_CACHE_MS,
     });
     const caPem = (req.iasCaPem as string | undefined) ?? '';
     verifier = {
@@ -102,12 +126,18 @@ async function doSetup(req: ChildRequest): Promise<{ ok: true }> {
             };
           }
         }
-        return verifyIasReport(res, {
-          now: new Date(),
-          trustAnchors: caPem,
-          expectedQuote: quote,
-          expectedNonce: nonce,
-        });
+        try {
+          return verifyIasReport(res, {
+            now: new Date(),
+            trustAnchors: caPem,
+            expectedQuote: quote,
+            expectedNonce: nonce,
+          });
+        } catch (e) {
+          if (isSigRlMismatch(e))
+            client.forgetSigRl(quote.subarray(EPID_QUOTE_GROUP_ID_OFFSET, EPID_QUOTE_GROUP_ID_OFFSET + 4));
+          throw e;
+        }
       },
     };
   } else {
@@ -171,6 +201,61 @@ async function latency(req: ChildRequest): Promise<{ ms: number[]; failed: numbe
     else failed++;
   }
   return { ms, failed };
+}
+
+/** The seed's message names by frame type (PROTOCOL-SEED.md §3.1), for the trace labels. */
+const FRAME_NAMES: Readonly<Record<number, string>> = {
+  0: 'RA_MSG0',
+  1: 'RA_MSG1',
+  2: 'RA_MSG2',
+  3: 'RA_MSG3',
+  4: 'RA_ATT_RESULT',
+  5: 'RA_VERIFICATION',
+  6: 'RA_APP_ATT_OK',
+};
+
+/**
+ * Sequential sessions with a timestamp at the connect, at every frame sent or received (from the
+ * transport's diagnostics channels, metadata only) and at the end; returns, per gap between two
+ * consecutive events, the times of every session (ms). A gap that ends with a received frame is
+ * the peer's processing plus one network trip; one that ends with a sent frame is this SP's own work.
+ */
+async function trace(req: ChildRequest): Promise<{ gaps: Record<string, number[]>; failed: number }> {
+  const n = req.n as number;
+  const gaps: Record<string, number[]> = {};
+  let events: { label: string; t: number }[] = [];
+  const onConnect = (): void => {
+    events.push({ label: 'TLS connected', t: performance.now() });
+  };
+  const onFrame = (m: unknown): void => {
+    const f = m as { direction: 'in' | 'out'; type: number };
+    const name = FRAME_NAMES[f.type] ?? String(f.type);
+    events.push({ label: `${f.direction === 'in' ? 'got' : 'sent'} ${name}`, t: performance.now() });
+  };
+  diagnosticsChannel.subscribe('attestkit:transport:connect', onConnect);
+  diagnosticsChannel.subscribe('attestkit:transport:frame', onFrame);
+  let failed = 0;
+  try {
+    for (let i = 0; i < n; i++) {
+      events = [{ label: 'start', t: performance.now() }];
+      const ok = await oneSession();
+      events.push({ label: 'done', t: performance.now() });
+      if (!ok) {
+        failed++;
+        continue;
+      }
+      for (let k = 1; k < events.length; k++) {
+        const key = `${events[k - 1]!.label} → ${events[k]!.label}`;
+        const list = gaps[key] ?? [];
+        list.push(events[k]!.t - events[k - 1]!.t);
+        gaps[key] = list;
+      }
+    }
+  } finally {
+    diagnosticsChannel.unsubscribe('attestkit:transport:connect', onConnect);
+    diagnosticsChannel.unsubscribe('attestkit:transport:frame', onFrame);
+  }
+  return { gaps, failed };
 }
 
 async function throughput(
@@ -342,6 +427,7 @@ function bareClose(): { closed: number } {
 serveRequests({
   setup: doSetup,
   latency,
+  trace,
   throughput,
   bound,
   hold,

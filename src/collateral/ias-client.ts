@@ -80,6 +80,16 @@ export interface IasClientOptions {
   readonly maxResponseBytes?: number;
   /** The HTTP transport (default: {@link keepAliveTransport}, one connection pool per client). */
   readonly transport?: IasTransport;
+  /**
+   * How long a SigRL fetched by {@link IasClient.getSigRl} is reused for the same EPID group, in ms
+   * (default 0: off, every call asks IAS). See {@link IasClient.getSigRl} for why a cached SigRL
+   * cannot make a revoked platform pass.
+   */
+  readonly sigRlCacheMs?: number;
+  /** The most EPID groups whose SigRL is cached (default 64); the least recently used is dropped first. */
+  readonly sigRlCacheMaxEntries?: number;
+  /** The clock for the SigRL cache (default: `() => new Date()`). */
+  readonly now?: () => Date;
 }
 
 /** What IAS answered a report request with: the inputs of `verifyIasReport` and the metadata. */
@@ -116,6 +126,13 @@ const DEFAULT_MAX_RESPONSE_BYTES = 256 * 1024;
 const MAX_NONCE_CHARS = 32;
 /** A quote with a SigRL of a few thousand entries stays well below this. */
 const MAX_QUOTE_BYTES = 1 << 20;
+const DEFAULT_SIGRL_CACHE_ENTRIES = 64;
+
+/** A SigRL as IAS answered it, and when (by the client's clock). */
+interface SigRlEntry {
+  readonly sigRl: Uint8Array;
+  readonly fetchedAtMs: number;
+}
 
 function flattenHeaders(
   raw: Readonly<Record<string, string | string[] | undefined>>,
@@ -233,11 +250,15 @@ function exchange(
         chunks.push(chunk);
       });
       res.on('end', () => {
-        finish(undefined, {
-          status: res.statusCode ?? 0,
-          headers: flattenHeaders(res.headers),
-          body: new Uint8Array(Buffer.concat(chunks)),
-        });
+        if (settled) return;
+        // One copy into a buffer of its own (not a view of a pooled one).
+        const body = new Uint8Array(n);
+        let at = 0;
+        for (const c of chunks) {
+          body.set(c, at);
+          at += c.length;
+        }
+        finish(undefined, { status: res.statusCode ?? 0, headers: flattenHeaders(res.headers), body });
       });
       res.on('error', (e) => finish(networkErrorFor(e, url)));
       res.on('aborted', () =>
@@ -309,7 +330,8 @@ function decodeBase64Body(body: Uint8Array, what: string): Uint8Array {
 
 /**
  * An IAS client. `getSigRl` and `getReport` perform one exchange each (plus one retry with the
- * secondary subscription key on 401); they throw {@link NetworkError}s only.
+ * secondary subscription key on 401); they throw {@link NetworkError}s only. With
+ * `sigRlCacheMs` set, `getSigRl` may answer from a per-group cache instead (see there).
  */
 export class IasClient {
   /** The normalised base URL (ending in `/`). */
@@ -320,6 +342,19 @@ export class IasClient {
   readonly #options: IasClientOptions;
   readonly #transport: IasTransport;
   readonly #closeTransport: (() => void) | undefined;
+  /** What every request carries besides method, URL, headers and body (built once). */
+  readonly #requestBase: Omit<IasHttpRequest, 'method' | 'url' | 'headers' | 'body'>;
+  /** `…/report`, resolved once (each request gets its own `URL` object made from it). */
+  readonly #reportHref: string;
+  readonly #sigRlCacheMs: number;
+  readonly #sigRlCacheMax: number;
+  readonly #now: () => Date;
+  /** Cached SigRLs by group path (`%08x`), least recently used first. */
+  readonly #sigRls = new Map<string, SigRlEntry>();
+  /** SigRL requests under way by group path, shared by concurrent callers (cache on only). */
+  readonly #sigRlsInFlight = new Map<string, Promise<Uint8Array>>();
+  /** Bumped by {@link IasClient.forgetSigRl}: a request begun before it does not fill the cache. */
+  #sigRlGeneration = 0;
 
   constructor(options: IasClientOptions) {
     let url: URL;
@@ -351,10 +386,35 @@ export class IasClient {
         hint: 'pass --ias-api-key (Ocp-Apim-Subscription-Key)',
       });
     }
+    const cacheMs = options.sigRlCacheMs ?? 0;
+    if (typeof cacheMs !== 'number' || !Number.isFinite(cacheMs) || cacheMs < 0) {
+      throw new ConfigError('ERR_CONFIG_INVALID', 'sigRlCacheMs must be a finite number of ms, 0 or more');
+    }
+    const cacheMax = options.sigRlCacheMaxEntries ?? DEFAULT_SIGRL_CACHE_ENTRIES;
+    if (!Number.isInteger(cacheMax) || cacheMax < 1) {
+      throw new ConfigError('ERR_CONFIG_INVALID', 'sigRlCacheMaxEntries must be a positive integer');
+    }
     this.baseUrl = url;
     this.apiVersion = options.apiVersion;
     this.insecureTransport = url.protocol === 'http:';
     this.#options = options;
+    this.#sigRlCacheMs = cacheMs;
+    this.#sigRlCacheMax = cacheMax;
+    this.#now = options.now ?? (() => new Date());
+    this.#reportHref = new URL('report', url).href;
+    const o = options;
+    this.#requestBase = Object.freeze({
+      timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxResponseBytes: o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
+      ...(o.tlsCa === undefined ? {} : { ca: o.tlsCa }),
+      ...(o.clientCert === undefined
+        ? {}
+        : {
+            cert: o.clientCert.cert,
+            ...(o.clientCert.key === undefined ? {} : { key: o.clientCert.key }),
+            ...(o.clientCert.passphrase === undefined ? {} : { passphrase: o.clientCert.passphrase }),
+          }),
+    });
     if (options.transport === undefined) {
       const pooled = keepAliveTransport();
       this.#transport = pooled.transport;
@@ -370,32 +430,20 @@ export class IasClient {
     this.#closeTransport?.();
   }
 
-  async #exchange(method: 'GET' | 'POST', path: string, body?: Uint8Array): Promise<IasHttpResponse> {
+  async #exchange(method: 'GET' | 'POST', url: URL, body?: Uint8Array): Promise<IasHttpResponse> {
     const o = this.#options;
-    const url = new URL(path, this.baseUrl);
-    const base = {
-      method,
-      url,
-      timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-      maxResponseBytes: o.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
-      ...(body === undefined ? {} : { body }),
-      ...(o.tlsCa === undefined ? {} : { ca: o.tlsCa }),
-      ...(o.clientCert === undefined
-        ? {}
-        : {
-            cert: o.clientCert.cert,
-            ...(o.clientCert.key === undefined ? {} : { key: o.clientCert.key }),
-            ...(o.clientCert.passphrase === undefined ? {} : { passphrase: o.clientCert.passphrase }),
-          }),
-    };
-    const headers = (key: string | undefined): Record<string, string> => ({
-      accept: 'application/json',
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(key === undefined ? {} : { 'ocp-apim-subscription-key': key }),
-    });
     const send = async (key: string | undefined): Promise<IasHttpResponse> => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      if (key !== undefined) headers['ocp-apim-subscription-key'] = key;
       try {
-        return await this.#transport({ ...base, headers: headers(key) });
+        return await this.#transport({
+          ...this.#requestBase,
+          method,
+          url,
+          headers,
+          ...(body === undefined ? {} : { body }),
+        });
       } catch (e) {
         throw networkErrorFor(e, url);
       }
@@ -417,16 +465,85 @@ export class IasClient {
     });
   }
 
+  async #fetchSigRl(path: string): Promise<Uint8Array> {
+    const res = await this.#exchange('GET', new URL(`sigrl/${path}`, this.baseUrl));
+    if (res.status !== 200) throw this.#statusError(res, 'sigrl');
+    return decodeBase64Body(res.body, 'sigrl');
+  }
+
   /**
    * `GET sigrl/{gid}`: the signature revocation list of an EPID group (PROTOCOL-SEED.md §8.1-8.2).
    * Returns the raw SigRL bytes, empty when the group has none.
    *
+   * With `sigRlCacheMs` > 0, a SigRL is reused for that group for that long after IAS sent it
+   * (concurrent calls for a group share one request; failures are never cached, the next call asks
+   * again). This cannot make a revoked platform pass: the platform's EPID signature proves
+   * non-revocation against the SigRL it was given, and IAS checks that against the group's current
+   * SigRL, answering `isvEnclaveQuoteStatus: SIGRL_VERSION_MISMATCH` for a quote made with an
+   * outdated one (Intel support article 000089251, which recommends caching the SigRL until then;
+   * PROTOCOL-SEED.md §8.2). `verifyIasReport` refuses that status like every status outside the
+   * OK family (`ERR_IAS_QUOTE_STATUS`). A stale cache therefore costs a refusal at worst, never an
+   * acceptance; call {@link IasClient.forgetSigRl} on that status so the next session gets the new list.
+   *
    * @param gid the group id as 4 wire bytes (little-endian, from msg1) or as a number.
    */
   async getSigRl(gid: Uint8Array | number): Promise<Uint8Array> {
-    const res = await this.#exchange('GET', `sigrl/${formatEpidGroupId(gid)}`);
-    if (res.status !== 200) throw this.#statusError(res, 'sigrl');
-    return decodeBase64Body(res.body, 'sigrl');
+    const path = formatEpidGroupId(gid);
+    if (this.#sigRlCacheMs === 0) return this.#fetchSigRl(path);
+    const nowMs = this.#now().getTime();
+    const hit = this.#sigRls.get(path);
+    if (hit !== undefined) {
+      this.#sigRls.delete(path);
+      // Valid from when it arrived for sigRlCacheMs; a clock that went back also invalidates it.
+      if (nowMs >= hit.fetchedAtMs && nowMs - hit.fetchedAtMs < this.#sigRlCacheMs) {
+        this.#sigRls.set(path, hit);
+        return hit.sigRl.slice();
+      }
+    }
+    let pending = this.#sigRlsInFlight.get(path);
+    if (pending === undefined) {
+      const generation = this.#sigRlGeneration;
+      pending = this.#fetchSigRl(path).then(
+        (sigRl) => {
+          if (this.#sigRlsInFlight.get(path) === pending) this.#sigRlsInFlight.delete(path);
+          if (generation === this.#sigRlGeneration) this.#rememberSigRl(path, sigRl);
+          return sigRl;
+        },
+        (e: unknown) => {
+          if (this.#sigRlsInFlight.get(path) === pending) this.#sigRlsInFlight.delete(path);
+          throw e;
+        },
+      );
+      this.#sigRlsInFlight.set(path, pending);
+    }
+    return (await pending).slice();
+  }
+
+  #rememberSigRl(path: string, sigRl: Uint8Array): void {
+    this.#sigRls.delete(path);
+    while (this.#sigRls.size >= this.#sigRlCacheMax) {
+      const oldest = this.#sigRls.keys().next();
+      if (oldest.done === true) break;
+      this.#sigRls.delete(oldest.value);
+    }
+    this.#sigRls.set(path, { sigRl: sigRl.slice(), fetchedAtMs: this.#now().getTime() });
+  }
+
+  /**
+   * Drops the cached SigRL of one EPID group, or of every group when `gid` is omitted; a request
+   * under way when this is called does not fill the cache. Call it when a report's status is
+   * `SIGRL_VERSION_MISMATCH`. Does nothing when the cache is off.
+   */
+  forgetSigRl(gid?: Uint8Array | number): void {
+    this.#sigRlGeneration++;
+    if (gid === undefined) {
+      this.#sigRls.clear();
+      this.#sigRlsInFlight.clear();
+      return;
+    }
+    const path = formatEpidGroupId(gid);
+    this.#sigRls.delete(path);
+    this.#sigRlsInFlight.delete(path);
   }
 
   /**
@@ -447,7 +564,11 @@ export class IasClient {
     if (options.pseManifest !== undefined)
       payload.pseManifest = Buffer.from(options.pseManifest).toString('base64');
     if (options.nonce !== undefined) payload.nonce = options.nonce;
-    const res = await this.#exchange('POST', 'report', new TextEncoder().encode(JSON.stringify(payload)));
+    const res = await this.#exchange(
+      'POST',
+      new URL(this.#reportHref),
+      new TextEncoder().encode(JSON.stringify(payload)),
+    );
     const expected = this.apiVersion === 1 ? 201 : 200;
     if (res.status !== expected) throw this.#statusError(res, 'report');
     const signature = res.headers['x-iasreport-signature'];

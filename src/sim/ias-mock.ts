@@ -25,6 +25,7 @@ import {
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
+  randomFillSync,
   sign,
   verify,
   webcrypto,
@@ -367,8 +368,13 @@ interface Route {
 
 const ROUTE_RE = /^\/attestation\/(v4|v5|sgx\/v1)\/(?:sigrl\/([0-9a-fA-F]{8})|(report))$/;
 
-function route(pathname: string): Route | undefined {
-  const m = ROUTE_RE.exec(pathname);
+/**
+ * The route of a request target. A target that already is one of the routes (the usual case) is
+ * used as it is; anything else (a query, dot segments, escapes, the absolute form) is normalised
+ * by the URL parser first.
+ */
+function route(target: string): Route | undefined {
+  const m = ROUTE_RE.exec(target) ?? ROUTE_RE.exec(new URL(target, 'http://127.0.0.1').pathname);
   if (m === null) return undefined;
   const api = m[1] === 'v4' ? 4 : m[1] === 'v5' ? 5 : 1;
   return m[3] === 'report'
@@ -394,7 +400,7 @@ function send(
   res.end(body);
 }
 
-function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let n = 0;
@@ -410,7 +416,7 @@ function readBody(req: IncomingMessage): Promise<Uint8Array | undefined> {
       chunks.push(c);
     });
     req.on('end', () => {
-      if (!done) resolve(new Uint8Array(Buffer.concat(chunks)));
+      if (!done) resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, n));
     });
     req.on('error', () => {
       if (!done) resolve(undefined);
@@ -427,12 +433,30 @@ function decodeBase64(text: unknown): Uint8Array | undefined {
 
 const EMPTY = new Uint8Array(0);
 
+/** Bytes drawn from the system CSPRNG in blocks (for the ids: one call per few hundred requests). */
+function pooledRandom(): (n: number) => Uint8Array {
+  const POOL_SIZE = 4096;
+  const pool = new Uint8Array(POOL_SIZE);
+  let at = POOL_SIZE;
+  return (n: number): Uint8Array => {
+    if (n > POOL_SIZE) return new Uint8Array(randomBytes(n));
+    if (at + n > POOL_SIZE) {
+      randomFillSync(pool);
+      at = 0;
+    }
+    const out = pool.slice(at, at + n);
+    pool.fill(0, at, at + n);
+    at += n;
+    return out;
+  };
+}
+
 /**
  * Starts an IAS mock on 127.0.0.1 (see the module comment for what it serves and checks).
  */
 export async function createIasMock(options: IasMockOptions = {}): Promise<IasMock> {
   const clock = options.now ?? (() => new Date());
-  const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  const random = options.random ?? pooledRandom();
   const identity = options.signingIdentity ?? (await generateIasSigningIdentity({ now: clock() }));
   let simEpidPrivateKey: KeyObject | undefined;
   let simEpidPublicKey: KeyObject;
@@ -466,7 +490,9 @@ export async function createIasMock(options: IasMockOptions = {}): Promise<IasMo
       timestamp: iasTimestamp(clock()),
       ...(api === 1 ? {} : { version: api }),
       isvEnclaveQuoteStatus: quoteStatus,
-      isvEnclaveQuoteBody: Buffer.from(quote.subarray(0, EPID_QUOTE_BODY_SIZE)).toString('base64'),
+      isvEnclaveQuoteBody: Buffer.from(quote.buffer, quote.byteOffset, EPID_QUOTE_BODY_SIZE).toString(
+        'base64',
+      ),
     };
     if (quoteStatus === 'GROUP_REVOKED') report.revocationReason = 1;
     if (
@@ -498,8 +524,7 @@ export async function createIasMock(options: IasMockOptions = {}): Promise<IasMo
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     requestCount++;
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const r = route(url.pathname);
+    const r = route(req.url ?? '/');
     if (r === undefined) return send(res, 404, EMPTY);
     const method = r.endpoint === 'sigrl' ? 'GET' : 'POST';
     if (req.method !== method) return send(res, 405, EMPTY, { allow: method });
@@ -520,7 +545,7 @@ export async function createIasMock(options: IasMockOptions = {}): Promise<IasMo
     if (raw === undefined) return send(res, 413, EMPTY);
     let payload: unknown;
     try {
-      payload = JSON.parse(Buffer.from(raw).toString('utf8'));
+      payload = JSON.parse(raw.toString('utf8'));
     } catch {
       return send(res, 400, EMPTY, { 'request-id': requestId });
     }

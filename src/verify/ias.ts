@@ -14,7 +14,7 @@ import { ParseError, VerificationError } from '../errors.ts';
 import { sharedSignatureCache } from '../pki/cert.ts';
 import { type TrustAnchors, verifyChain } from '../pki/chain.ts';
 import type { CrlInput } from '../pki/crl.ts';
-import { urlDecodePem } from '../pki/pem.ts';
+import { decodePemBlocks, urlDecodePem } from '../pki/pem.ts';
 import { IAS_REPORT_SIGNING_CA_PEM } from '../pki/roots.ts';
 import { bytesEqual, toHex } from '../wire/hex.ts';
 import { type EpidQuoteBody, parseEpidQuoteBody } from '../wire/quote.ts';
@@ -88,6 +88,9 @@ const MAX_CHAIN_CERTS = 3;
 /** The minimum RSA modulus the report signing key may have (Intel's is 2048 bits). */
 const MIN_RSA_BITS = 2048;
 
+/** Strict UTF-8 (a malformed body is an error, not U+FFFD); stateless between calls without `stream`. */
+const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true });
+
 /** `isvEnclaveQuoteBody` = quote[0..432): the 48-byte header and the 384-byte report body. */
 export const IAS_QUOTE_BODY_SIZE = 432;
 
@@ -105,8 +108,16 @@ function decodeBase64Strict(text: string): Uint8Array | undefined {
 
 // ---- certificates -------------------------------------------------------------------------------
 
-/** Decodes the `X-IASReport-Signing-Certificate` header (URL-encoded PEM, PROTOCOL-SEED.md §8.2). */
-function decodeChainHeader(header: string): string {
+/**
+ * Decoded signing-certificate headers by their exact text: IAS sends the same header with every
+ * report, so decoding (URL-unescaping and PEM) is done once. Only the bytes are remembered; the
+ * chain is verified on every call.
+ */
+let chainHeaders = new Map<string, readonly Uint8Array[]>();
+const CHAIN_HEADER_MEMO_SIZE = 8;
+
+/** Decodes the `X-IASReport-Signing-Certificate` header (URL-encoded PEM, PROTOCOL-SEED.md §8.2) into DER certificates. */
+function decodeChainHeader(header: string): readonly Uint8Array[] {
   if (typeof header !== 'string') throw new TypeError('signingCertChain must be a string');
   if (header.length > MAX_CHAIN_CHARS) {
     throw new ParseError('ERR_PEM_INVALID', 'signingCertChain: longer than the cap', {
@@ -115,7 +126,14 @@ function decodeChainHeader(header: string): string {
       need: MAX_CHAIN_CHARS,
     });
   }
-  return header.includes('%') ? urlDecodePem(header) : header;
+  const known = chainHeaders.get(header);
+  if (known !== undefined) return known;
+  const ders = Object.freeze(
+    decodePemBlocks(header.includes('%') ? urlDecodePem(header) : header, 'CERTIFICATE'),
+  );
+  if (chainHeaders.size >= CHAIN_HEADER_MEMO_SIZE) chainHeaders = new Map();
+  chainHeaders.set(header, ders);
+  return ders;
 }
 
 // ---- the report body's fields ------------------------------------------------------------------
@@ -219,7 +237,7 @@ export function verifyIasReport(input: IasReportInput, options: VerifyIasReportO
   // 3. The fields (§5.2 step 3; PROTOCOL-SEED.md §8.2 "report response").
   let parsed: unknown;
   try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+    parsed = JSON.parse(UTF8_FATAL.decode(body));
   } catch {
     fail('ERR_IAS_REPORT_FORMAT', 'the body is not UTF-8 JSON');
   }

@@ -7,6 +7,7 @@ import {
   IasClient,
   type IasHttpRequest,
   type IasHttpResponse,
+  type IasTransport,
   nodeHttpTransport,
 } from '../../src/collateral/ias-client.ts';
 import { isAttestError, NetworkError } from '../../src/errors.ts';
@@ -216,6 +217,167 @@ describe('IasClient (injected transport)', () => {
     assert.equal(formatEpidGroupId(0xb0c), '00000b0c');
     assert.throws(() => formatEpidGroupId(new Uint8Array(3)), RangeError);
     assert.throws(() => formatEpidGroupId(-1), RangeError);
+  });
+});
+
+describe('IasClient SigRL cache (sigRlCacheMs)', () => {
+  const G1 = new Uint8Array([0x37, 0x0b, 0x00, 0x00]);
+  const G2 = new Uint8Array([0x38, 0x0b, 0x00, 0x00]);
+
+  /** A transport that answers every SigRL request with the next body (or throws) and counts them by group. */
+  function sigRlServer(bodies: (string | Error)[]) {
+    const paths: string[] = [];
+    const transport = async (req: IasHttpRequest): Promise<IasHttpResponse> => {
+      paths.push(req.url.pathname);
+      const next = bodies.shift();
+      if (next === undefined) throw new Error('no more responses');
+      if (next instanceof Error) throw next;
+      return { status: 200, headers: {}, body: new TextEncoder().encode(next) };
+    };
+    return { paths, transport };
+  }
+
+  function client(
+    transport: IasTransport,
+    clock: { ms: number },
+    over: Partial<ConstructorParameters<typeof IasClient>[0]> = {},
+  ) {
+    return new IasClient({
+      baseUrl: 'https://ias.example/attestation/v4/',
+      apiVersion: 4,
+      apiKey: 'k',
+      transport,
+      sigRlCacheMs: 1000,
+      now: () => new Date(clock.ms),
+      ...over,
+    });
+  }
+
+  test('off by default: every call asks IAS', async () => {
+    const { paths, transport } = sigRlServer(['AAIADg==', 'AAIADw==']);
+    const c = new IasClient({ baseUrl: 'https://ias.example/v4/', apiVersion: 4, apiKey: 'k', transport });
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0e]);
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0f]);
+    assert.equal(paths.length, 2);
+  });
+
+  test('a hit within the TTL, a miss at and after it; a clock that went back is a miss', async () => {
+    const clock = { ms: 1_000_000 };
+    const { paths, transport } = sigRlServer(['AAIADg==', 'AAIADw==', 'AAIAEA==']);
+    const c = client(transport, clock);
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0e]);
+    clock.ms += 999;
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0e]);
+    assert.equal(paths.length, 1);
+    clock.ms += 1; // fetched at 1_000_000, TTL 1000: valid up to 1_000_999
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0f]);
+    assert.equal(paths.length, 2);
+    clock.ms -= 1;
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x10]);
+    assert.equal(paths.length, 3);
+  });
+
+  test('entries are per EPID group, and callers get copies', async () => {
+    const clock = { ms: 0 };
+    const { paths, transport } = sigRlServer(['AAIADg==', 'AAIADw==']);
+    const c = client(transport, clock);
+    const a = await c.getSigRl(G1);
+    const b = await c.getSigRl(G2);
+    assert.deepEqual(paths, ['/attestation/v4/sigrl/00000b37', '/attestation/v4/sigrl/00000b38']);
+    a.fill(0xff);
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0e]);
+    assert.deepEqual([...(await c.getSigRl(0xb38))], [...b]);
+    assert.equal(paths.length, 2);
+  });
+
+  test('errors are never cached: the next call asks again', async () => {
+    const clock = { ms: 0 };
+    const { paths, transport } = sigRlServer([
+      Object.assign(new Error('reset'), { code: 'ECONNRESET' }),
+      'not base64!',
+      'AAIADg==',
+    ]);
+    const c = client(transport, clock);
+    await assert.rejects(c.getSigRl(G1), codeIs('ERR_NET_CLOSED'));
+    await assert.rejects(c.getSigRl(G1), codeIs('ERR_NET_BAD_RESPONSE'));
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0e]);
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x0e]);
+    assert.equal(paths.length, 3);
+    // Error statuses are not cached either.
+    const statuses = [404, 200];
+    let asked = 0;
+    const d = client(async () => {
+      asked++;
+      return { status: statuses.shift() ?? 500, headers: {}, body: new Uint8Array(0) };
+    }, clock);
+    await assert.rejects(d.getSigRl(G1), codeIs('ERR_NET_HTTP_STATUS'));
+    assert.equal((await d.getSigRl(G1)).length, 0);
+    assert.equal((await d.getSigRl(G1)).length, 0);
+    assert.equal(asked, 2);
+  });
+
+  test('concurrent calls for one group share one request', async () => {
+    const clock = { ms: 0 };
+    const { paths, transport } = sigRlServer(['AAIADg==']);
+    const c = client(transport, clock);
+    const all = await Promise.all([c.getSigRl(G1), c.getSigRl(G1), c.getSigRl(G1)]);
+    assert.equal(paths.length, 1);
+    for (const r of all) assert.deepEqual([...r], [0, 2, 0, 0x0e]);
+    all[0]!.fill(0);
+    assert.deepEqual([...all[1]!], [0, 2, 0, 0x0e]);
+  });
+
+  test('forgetSigRl drops one group or all; a request under way then does not fill the cache', async () => {
+    const clock = { ms: 0 };
+    const { paths, transport } = sigRlServer([
+      'AAIADg==',
+      'AAIADw==',
+      'AAIAEA==',
+      'AAIAEQ==',
+      'AAIAEg==',
+      'AAIAEw==',
+    ]);
+    const c = client(transport, clock);
+    await c.getSigRl(G1);
+    await c.getSigRl(G2);
+    c.forgetSigRl(G1);
+    assert.deepEqual([...(await c.getSigRl(G1))], [0, 2, 0, 0x10]);
+    assert.deepEqual([...(await c.getSigRl(G2))], [0, 2, 0, 0x0f]);
+    assert.equal(paths.length, 3);
+    c.forgetSigRl();
+    const during = c.getSigRl(G2);
+    c.forgetSigRl(G2);
+    assert.deepEqual([...(await during)], [0, 2, 0, 0x11]);
+    assert.deepEqual([...(await c.getSigRl(G2))], [0, 2, 0, 0x12]);
+    assert.deepEqual([...(await c.getSigRl(G2))], [0, 2, 0, 0x12]);
+    assert.equal(paths.length, 5);
+  });
+
+  test('bounded: the least recently used group is dropped first', async () => {
+    const clock = { ms: 0 };
+    const { paths, transport } = sigRlServer(['AAIADg==', 'AAIADw==', 'AAIAEA==', 'AAIAEQ==']);
+    const c = client(transport, clock, { sigRlCacheMaxEntries: 2 });
+    await c.getSigRl(1);
+    await c.getSigRl(2);
+    await c.getSigRl(1); // hit; 2 is now the least recently used
+    await c.getSigRl(3); // drops 2
+    assert.equal(paths.length, 3);
+    assert.deepEqual([...(await c.getSigRl(1))], [0, 2, 0, 0x0e]);
+    assert.deepEqual([...(await c.getSigRl(2))], [0, 2, 0, 0x11]);
+    assert.equal(paths.length, 4);
+  });
+
+  test('invalid cache settings are configuration errors', () => {
+    const base = { baseUrl: 'https://x/', apiVersion: 4, apiKey: 'k' } as const;
+    for (const sigRlCacheMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => new IasClient({ ...base, sigRlCacheMs }), codeIs('ERR_CONFIG_INVALID'));
+    }
+    for (const sigRlCacheMaxEntries of [0, 1.5, -3]) {
+      assert.throws(
+        () => new IasClient({ ...base, sigRlCacheMs: 10, sigRlCacheMaxEntries }),
+        codeIs('ERR_CONFIG_INVALID'),
+      );
+    }
   });
 });
 

@@ -207,6 +207,41 @@ describe('IAS mock end to end over 127.0.0.1', () => {
     assert.equal(await status('GET', '/attestation/v4/report'), 405);
     assert.equal(await status('POST', '/attestation/sgx/v1/sigrl/00000b0c'), 405);
   });
+
+  test('request targets are routed after URL normalisation (query, dot segments); others are 404', async () => {
+    const rawStatus = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const r = request({ host: '127.0.0.1', port: mock.port, path, method: 'GET' }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        r.on('error', reject);
+        r.end();
+      });
+    assert.equal(await rawStatus('/attestation/sgx/v1/sigrl/00000b0c'), 200);
+    assert.equal(await rawStatus('/attestation/sgx/v1/sigrl/00000B0C?x=1'), 200);
+    assert.equal(await rawStatus('/attestation/sgx/v1/../v1/sigrl/00000b0c'), 200);
+    assert.equal(await rawStatus('/attestation/v4/sigrl/00000b0c'), 401);
+    assert.equal(await rawStatus('/attestation/sgx/v1/sigrl/00000b0c/'), 404);
+    assert.equal(await rawStatus('/attestation/sgx/v1/sigrl/0000b0c'), 404);
+  });
+
+  test('request ids are fresh random 128-bit values (hundreds of requests)', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 300; i++) {
+      const id = await new Promise<string>((resolve, reject) => {
+        const r = request(`${mock.urls.v1}sigrl/00000b0c`, (res) => {
+          res.resume();
+          resolve(String(res.headers['request-id']));
+        });
+        r.on('error', reject);
+        r.end();
+      });
+      assert.match(id, /^[0-9a-f]{32}$/);
+      ids.add(id);
+    }
+    assert.equal(ids.size, 300);
+  });
 });
 
 describe('IAS mock over HTTPS with a status option', () => {

@@ -153,6 +153,28 @@ describe('verifyIasReport: genuine AVRs (oasis-core testdata)', () => {
     );
   });
 
+  test('a certificate header seen before is still verified on every call (only its decoding is remembered)', () => {
+    const input = { body: V4.body, signatureB64: V4.sig, signingCertChain: CHAIN };
+    for (let i = 0; i < 3; i++)
+      assert.equal(verifyIasReport(input, { now: V4.at }).iasStatus, 'SW_HARDENING_NEEDED');
+    assert.throws(
+      () => verifyIasReport(input, { now: new Date(LEAF_NOT_AFTER.getTime() + 1000) }),
+      codeIs('ERR_PKI_CERT_EXPIRED'),
+    );
+    assert.throws(
+      () => verifyIasReport(input, { now: V4.at, trustAnchors: ROOT_SGX }),
+      codeIs('ERR_PKI_UNTRUSTED_ROOT'),
+    );
+    // The leaf's signature bytes changed (the last base64 characters before its END line).
+    const end = IAS_LEAF.indexOf('-----END');
+    const flipped = `${IAS_LEAF.slice(0, end - 6)}${IAS_LEAF.slice(end - 6, end - 5) === 'A' ? 'B' : 'A'}${IAS_LEAF.slice(end - 5)}`;
+    assert.throws(
+      () => verifyIasReport({ ...input, signingCertChain: flipped + IAS_CA }, { now: V4.at }),
+      codeIs('ERR_PKI_SIGNATURE'),
+    );
+    assert.equal(verifyIasReport(input, { now: V4.at }).iasStatus, 'SW_HARDENING_NEEDED');
+  });
+
   test('an anchor other than the IAS Report Signing CA is refused', () => {
     assert.throws(
       () =>
