@@ -454,13 +454,13 @@ export class ServiceProvider {
       throw new ProtocolError('ERR_PROTOCOL_INVALID_GA', 'msg1 g_a is not a valid P-256 point', { cause });
     }
     events.push({ kind: 'msg1', gid: toHex(msg1.gid) });
-    // §4.1 step 4 / §8: the SigRL of an EPID group (a DCAP enclave sends gid 0).
-    let sigRl: Uint8Array = new Uint8Array(0);
-    if (!isAllZero(msg1.gid) && this.#verifier.getSigRl !== undefined) {
-      sigRl = await this.#verifier.getSigRl(msg1.gid.slice());
-      if (!(sigRl instanceof Uint8Array)) throw new TypeError('getSigRl must return a Uint8Array');
-      events.push({ kind: 'sigrl', size: sigRl.length });
-    }
+    // §4.1 step 4 / §8: the SigRL of an EPID group (a DCAP enclave sends gid 0). The request runs
+    // while this side does its key exchange and signature below.
+    const fetching =
+      !isAllZero(msg1.gid) && this.#verifier.getSigRl !== undefined
+        ? this.#verifier.getSigRl(msg1.gid.slice())
+        : undefined;
+    fetching?.catch(() => undefined); // awaited below; a failure of the work in between must not leave it unhandled
     // §6.1-§6.3, §11.1 S2: a fresh ephemeral b, g_b from the CSPRNG for every session.
     const pair = createEphemeralEcdh(this.#random);
     const shared = pair.sharedSecretLE(msg1.gA);
@@ -471,6 +471,12 @@ export class ServiceProvider {
       msg2SignatureData(pair.publicKey, msg1.gA),
       this.#nonceSource === undefined ? {} : { dangerouslyNonceSource: this.#nonceSource },
     );
+    let sigRl: Uint8Array = new Uint8Array(0);
+    if (fetching !== undefined) {
+      sigRl = await fetching;
+      if (!(sigRl instanceof Uint8Array)) throw new TypeError('getSigRl must return a Uint8Array');
+      events.push({ kind: 'sigrl', size: sigRl.length });
+    }
     const body = {
       gB: pair.publicKey,
       spid: this.#spid,
