@@ -92,79 +92,84 @@ function sendStep(channel: FrameChannel, step: SessionStep): boolean {
  * Drives `handler` over `channel` until the handler closes the session, the peer misbehaves, a
  * deadline passes, or the connection fails. Never rejects: the outcome is returned (and passed to
  * `handler.onEnd`). On failure the connection is aborted without a message (§4.2).
+ *
+ * It is a small callback loop rather than an async function: a session parked for a long time
+ * (e.g. the SP waiting on a quote verifier, the App waiting for its peer) keeps no suspended frames,
+ * no deadline promise and neither the frames it sent nor the frame being handled — only what the
+ * handler keeps.
  */
-export async function runSession(
+export function runSession(
   channel: FrameChannel,
   handler: SessionHandler,
   limits: TransportLimits = {},
 ): Promise<SessionEnd> {
   const { messageMs, sessionMs } = resolveTimeouts(limits.timeouts);
-  let cancelled = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(new NetworkError('ERR_NET_TIMEOUT', `the session exceeded its deadline of ${sessionMs} ms`)),
+  return new Promise<SessionEnd>((resolve) => {
+    let finished = false;
+    const finish = (end: SessionEnd): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      if (!end.ok) {
+        channel.abort(
+          isAttestError(end.error)
+            ? end.error
+            : new NetworkError('ERR_NET_CLOSED', 'the session handler failed', { cause: end.error }),
+        );
+      }
+      publishDiagnostic(TRANSPORT_CHANNELS.end, {
+        side: channel.side,
+        peer: channel.peer satisfies PeerInfo,
+        ok: end.ok,
+        code: end.ok ? undefined : codeOf(end.error),
+      });
+      try {
+        handler.onEnd?.(end);
+      } catch {
+        // onEnd must not throw; a throwing observer cannot be allowed to break the server loop.
+      }
+      resolve(end);
+    };
+    const fail = (error: unknown): void => finish({ ok: false, error });
+    const timer = setTimeout(
+      () => fail(new NetworkError('ERR_NET_TIMEOUT', `the session exceeded its deadline of ${sessionMs} ms`)),
       sessionMs,
     );
-  });
-
-  // While it waits, the loop holds neither the frames it sent nor the frame being handled (a suspended
-  // async function keeps its locals): a session parked for a long time (e.g. the SP waiting on a
-  // quote verifier) keeps only what the handler keeps.
-  const drive = async (): Promise<void> => {
-    let step: SessionStep | undefined = handler.start === undefined ? {} : await handler.start();
-    for (;;) {
-      if (cancelled) return;
-      const close = sendStep(channel, step);
-      step = undefined;
+    // Send a step's frames, then wait for exactly one frame (§3.1), or close.
+    const onStep = (step: SessionStep): void => {
+      if (finished) return; // a handler still running after the deadline or a failure
+      let close: boolean;
+      try {
+        close = sendStep(channel, step);
+      } catch (error) {
+        fail(error);
+        return;
+      }
       if (close) {
         // Not awaited: a seed App never closes its side (§4.1 step 9), and the channel destroys the
         // socket after a grace period if the peer does not answer the close.
         void channel.close();
+        finish({ ok: true });
         return;
       }
-      step = await nextStep();
-      if (step === undefined) return;
-    }
-  };
-  // Receives one frame and hands it on; it returns as soon as the handler has the frame, so nothing
-  // here keeps the frame alive while the handler works on it.
-  const nextStep = async (): Promise<SessionStep | undefined> => {
-    const frame = await channel.receive(messageMs);
-    if (cancelled) return undefined;
-    return handler.onFrame(frame);
-  };
-
-  let end: SessionEnd;
-  const driving = drive();
-  try {
-    await Promise.race([driving, deadline]);
-    end = { ok: true };
-  } catch (error) {
-    cancelled = true;
-    end = { ok: false, error };
-    channel.abort(
-      isAttestError(error)
-        ? error
-        : new NetworkError('ERR_NET_CLOSED', 'the session handler failed', { cause: error }),
-    );
-  } finally {
-    clearTimeout(timer);
-  }
-  // A handler still running after the deadline must not surface as an unhandled rejection.
-  driving.catch(() => undefined);
-
-  publishDiagnostic(TRANSPORT_CHANNELS.end, {
-    side: channel.side,
-    peer: channel.peer satisfies PeerInfo,
-    ok: end.ok,
-    code: end.ok ? undefined : codeOf(end.error),
+      channel.receive(messageMs).then(onFrame, fail);
+    };
+    const onFrame = (frame: Frame): void => {
+      if (finished) return;
+      run(() => handler.onFrame(frame));
+    };
+    // Runs one handler call; a throw or a rejection fails the session.
+    const run = (call: () => SessionStep | Promise<SessionStep>): void => {
+      let out: SessionStep | Promise<SessionStep>;
+      try {
+        out = call();
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (typeof (out as { then?: unknown }).then === 'function') Promise.resolve(out).then(onStep, fail);
+      else onStep(out as SessionStep);
+    };
+    run(() => (handler.start === undefined ? {} : handler.start()));
   });
-  try {
-    handler.onEnd?.(end);
-  } catch {
-    // onEnd must not throw; a throwing observer cannot be allowed to break the server loop.
-  }
-  return end;
 }
