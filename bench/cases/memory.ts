@@ -30,6 +30,10 @@ export interface MemorySideResult {
   readonly bareTlsBytes: Figure;
   /** raSessionBytes ÷ bareTlsBytes (target ≤ 1.5). */
   readonly ratio: Figure;
+  /** A TLS connection that carried the same traffic as an RA session up to its parking point, no protocol. */
+  readonly sameTrafficTlsBytes: Figure;
+  /** raSessionBytes ÷ sameTrafficTlsBytes: what attestkit adds beyond Node's TLS buffers. */
+  readonly ratioToSameTraffic: Figure;
   /** Heap (V8) bytes per RA session, for diagnosis. */
   readonly raSessionHeapBytes: Figure;
 }
@@ -80,6 +84,7 @@ export async function runMemoryMode(
   const rounds = o.quick ? 1 : 5;
   const ra = { app: [] as number[], sp: [] as number[], appHeap: [] as number[], spHeap: [] as number[] };
   const bare = { app: [] as number[], sp: [] as number[] };
+  const replay = { app: [] as number[], sp: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     o.log(
       `  ${mode}: round ${r + 1}/${rounds}: fresh App and SP, ${n} RA sessions parked, then ${n} bare TLS connections`,
@@ -88,6 +93,8 @@ export async function runMemoryMode(
     try {
       await rig.sp.call({ cmd: 'hold', n: WARMUP });
       await rig.sp.call({ cmd: 'bareOpen', n: WARMUP });
+      // The traffic of one session up to its parking point, captured from a real one.
+      await rig.sp.call({ cmd: 'replayOpen', n: WARMUP });
       await settle(o);
       const base = await snap(rig);
       const held = await rig.sp.call<{ parked: number }>({ cmd: 'hold', n });
@@ -98,12 +105,21 @@ export async function runMemoryMode(
       await rig.sp.call({ cmd: 'bareOpen', n });
       await settle(o);
       const withBare = await snap(rig);
-      const active = await rig.app.call<{ activeSessions: number; bareConnections: number }>({
-        cmd: 'memory',
-      });
-      if (active.activeSessions < n + WARMUP || active.bareConnections < n + WARMUP) {
+      await rig.sp.call({ cmd: 'replayOpen', n });
+      await settle(o);
+      const withReplay = await snap(rig);
+      const active = await rig.app.call<{
+        activeSessions: number;
+        bareConnections: number;
+        replayConnections: number;
+      }>({ cmd: 'memory' });
+      if (
+        active.activeSessions < n + WARMUP ||
+        active.bareConnections < n + WARMUP ||
+        active.replayConnections < n + WARMUP
+      ) {
         throw new Error(
-          `${mode}: the App holds ${active.activeSessions} sessions and ${active.bareConnections} bare connections`,
+          `${mode}: the App holds ${active.activeSessions} sessions, ${active.bareConnections} bare and ${active.replayConnections} replay connections`,
         );
       }
       ra.app.push((withRa.app.rss - base.app.rss) / n);
@@ -112,14 +128,18 @@ export async function runMemoryMode(
       ra.spHeap.push((withRa.sp.heapUsed - base.sp.heapUsed) / n);
       bare.app.push((withBare.app.rss - withRa.app.rss) / n);
       bare.sp.push((withBare.sp.rss - withRa.sp.rss) / n);
+      replay.app.push((withReplay.app.rss - withBare.app.rss) / n);
+      replay.sp.push((withReplay.sp.rss - withBare.sp.rss) / n);
     } finally {
       await rig.stop();
     }
   }
-  const side = (raV: number[], bareV: number[], heapV: number[]): MemorySideResult => ({
+  const side = (raV: number[], bareV: number[], replayV: number[], heapV: number[]): MemorySideResult => ({
     raSessionBytes: figure(raV, 'bytes'),
     bareTlsBytes: figure(bareV, 'bytes'),
     ratio: deriveFigure(raV, bareV, (a, b) => a / Math.max(b, 1), 'x'),
+    sameTrafficTlsBytes: figure(replayV, 'bytes'),
+    ratioToSameTraffic: deriveFigure(raV, replayV, (a, b) => a / Math.max(b, 1), 'x'),
     raSessionHeapBytes: figure(heapV, 'bytes'),
   });
   const json: MemoryModeResult = {
@@ -128,8 +148,8 @@ export async function runMemoryMode(
         ? 'after MSG1 (SP in its SigRL lookup; App waiting for MSG2 with its enclave RA context open)'
         : 'after MSG3 (SP in its quote verifier; App waiting for ATT_RESULT)',
     sessions: n,
-    app: side(ra.app, bare.app, ra.appHeap),
-    sp: side(ra.sp, bare.sp, ra.spHeap),
+    app: side(ra.app, bare.app, replay.app, ra.appHeap),
+    sp: side(ra.sp, bare.sp, replay.sp, ra.spHeap),
   };
   const kib = (f: Figure): Figure => ({
     ...f,
@@ -150,6 +170,8 @@ export async function runMemoryMode(
       },
       { case: c, what: `${name}: per bare TLS connection`, figure: kib(s.bareTlsBytes) },
       { case: c, what: `${name}: RA session ÷ bare TLS`, figure: s.ratio, note: 'target ≤1.5x' },
+      { case: c, what: `${name}: per TLS conn., same traffic`, figure: kib(s.sameTrafficTlsBytes) },
+      { case: c, what: `${name}: RA session ÷ same traffic`, figure: s.ratioToSameTraffic },
     );
   }
   return { json, rows };
@@ -161,4 +183,4 @@ function settle(o: MemoryCaseOptions): Promise<void> {
 
 /** What case 4 measures, for the JSON. */
 export const MEMORY_DEFINITION: string =
-  'RSS delta (after global.gc, twice) of each child process with N sessions parked mid-protocol, divided by N; the same for N bare TLS connections (same certificate, handshake complete, no data) between the same processes in the same run. The App figure includes its enclave worker thread (same process). Ratios divide by max(bare, 1 byte).';
+  "RSS delta (after global.gc, twice) of each child process with N sessions parked mid-protocol, divided by N; the same for N bare TLS connections (same certificate, handshake complete, no data) between the same processes in the same run; and the same for N TLS connections that carried the bytes of an RA session up to its parking point (the sizes of a real session's frames, replayed without the protocol) and are held open. The App figure includes its enclave worker thread (same process). Ratios divide by max(bare, 1 byte).";

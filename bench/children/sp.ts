@@ -8,7 +8,8 @@
  * Commands: `setup`, `latency` (sequential sessions), `throughput` (a closed loop of N concurrent
  * sessions), `bound` (the SP's per-session crypto, timed here on this CPU), `hold`/`release`
  * (sessions parked mid-protocol: EPID after MSG1 in the SigRL lookup, DCAP after MSG3 in the quote
- * verifier), `bareOpen`/`bareClose` (plain TLS connections held open), `memory`, `cpu`.
+ * verifier), `bareOpen`/`bareClose` (plain TLS connections held open), `replayOpen` (TLS
+ * connections that carry an RA session's traffic up to its parking point, held open), `memory`, `cpu`.
  *
  * @module
  */
@@ -31,19 +32,21 @@ import { isAttestError } from '../../src/errors.ts';
 import { ServiceProvider } from '../../src/protocol/service-provider.ts';
 import type { QuoteVerifier } from '../../src/protocol/types.ts';
 import { loadSimulatedPlatform, type SimulatedPlatform } from '../../src/sim/index.ts';
-import { runServiceProvider } from '../../src/transport/ra-session.ts';
+import { type RaMessageInfo, runServiceProvider } from '../../src/transport/ra-session.ts';
 import { verifyIasReport } from '../../src/verify/ias.ts';
 import { VerifierCache, verifyQuote } from '../../src/verify/index.ts';
 import { EPID_QUOTE_GROUP_ID_OFFSET } from '../../src/wire/quote.ts';
 import { boundOperations } from '../cases/crypto-bound.ts';
 import { timeSync } from '../lib/harness.ts';
 import { type ChildRequest, memorySnapshot, serveRequests } from '../lib/ipc.ts';
+import { openReplayConnections, type ReplayStep, replayScript, type SeenFrame } from '../lib/replay.ts';
 
 interface Setup {
   readonly mode: 'epid' | 'dcap';
   readonly sp: ServiceProvider;
   readonly appPort: number;
   readonly barePort: number;
+  readonly replayPort: number;
   readonly appCa: string;
   readonly platform: SimulatedPlatform;
   readonly signingKeyPem: string;
@@ -162,6 +165,7 @@ async function doSetup(req: ChildRequest): Promise<{ ok: true }> {
     sp,
     appPort: req.appPort as number,
     barePort: req.barePort as number,
+    replayPort: req.replayPort as number,
     appCa: req.appCa as string,
     platform,
     signingKeyPem: req.signingKeyPem as string,
@@ -174,13 +178,14 @@ async function doSetup(req: ChildRequest): Promise<{ ok: true }> {
 
 let lastFailure: string | undefined;
 
-async function oneSession(): Promise<boolean> {
+async function oneSession(onMessage?: (m: RaMessageInfo) => void): Promise<boolean> {
   const s = need();
   const run = await runServiceProvider({
     host: '127.0.0.1',
     port: s.appPort,
     ca: s.appCa,
     serviceProvider: s.sp,
+    ...(onMessage === undefined ? {} : { onMessage }),
     timeouts: { handshakeMs: 60_000, messageMs: 300_000, sessionMs: 600_000 },
   });
   const ok = run.result.trusted && run.result.secretDelivered;
@@ -418,6 +423,34 @@ async function bareOpen(req: ChildRequest): Promise<{ open: number }> {
   return { open: bareSockets.length };
 }
 
+let script: ReplayStep[] | undefined;
+const replaySockets: TLSSocket[] = [];
+
+/**
+ * Opens `n` connections to the App's replay server that carry the traffic of an RA session up to
+ * its parking point (case 4's second baseline). The first call captures that traffic from one real
+ * session, which stays parked like the others (call after `hold`, while the gate is closed).
+ */
+async function replayOpen(req: ChildRequest): Promise<{ open: number; script: ReplayStep[] }> {
+  const s = need();
+  if (script === undefined) {
+    if (gate === undefined) throw new Error('replayOpen: hold first (the capture parks one session)');
+    const frames: SeenFrame[] = [];
+    const before = parked;
+    heldRuns.push(oneSession((m) => frames.push({ direction: m.direction, bytes: m.bytes })));
+    await new Promise<void>((resolve) => {
+      const tick = (): void => {
+        if (parked > before) resolve();
+        else setTimeout(tick, 5);
+      };
+      tick();
+    });
+    script = replayScript(frames);
+  }
+  replaySockets.push(...(await openReplayConnections(s.replayPort, s.appCa, req.n as number, script)));
+  return { open: replaySockets.length, script };
+}
+
 function bareClose(): { closed: number } {
   const n = bareSockets.length;
   for (const s of bareSockets.splice(0)) s.destroy();
@@ -433,6 +466,7 @@ serveRequests({
   hold,
   release,
   bareOpen,
+  replayOpen,
   bareClose,
   cpu: () => process.cpuUsage(),
   memory: () => memorySnapshot(),
