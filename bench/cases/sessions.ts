@@ -45,6 +45,12 @@ export interface SessionsModeResult {
     readonly pooledP99: number;
   };
   readonly throughput: readonly ThroughputResult[];
+  /**
+   * One sequential session, gap by gap as the SP sees it (ms; each figure's median/min/max is over
+   * the traced sessions, not rounds): a gap ending in `got X` is the App's work plus one network
+   * trip, one ending in `sent X` is the SP's own work.
+   */
+  readonly steps: Readonly<Record<string, Figure>>;
   readonly spCryptoBound: {
     /** µs per session per component (tlsHandshake: SP CPU µs per full handshake). */
     readonly components: Readonly<Record<string, Figure>>;
@@ -94,6 +100,13 @@ export async function runSessionsMode(
       p99.push(percentile(ms, 99));
       all.push(...ms);
     }
+
+    // Where one sequential session's time goes, as the SP sees it (frame timestamps from the
+    // transport's diagnostics channel): medians per gap between consecutive events.
+    const traced = o.quick ? 2 : 200;
+    o.log(`  ${mode}: per-step breakdown, ${traced} sequential sessions`);
+    const { gaps } = await rig.sp.call<{ gaps: Record<string, number[]> }>({ cmd: 'trace', n: traced });
+    const steps = Object.fromEntries(Object.entries(gaps).map(([k, v]) => [k, figure(v, 'ms')]));
 
     o.log(`  ${mode}: SP crypto bound`);
     const comps = await rig.sp.call<Record<string, number[]>>({
@@ -167,6 +180,7 @@ export async function runSessionsMode(
         pooledP99: percentile(all, 99),
       },
       throughput,
+      steps,
       spCryptoBound: { components, totalUs: total, sessionsPerSecond: boundRate },
       cpus: { sp: rig.sp.cpu, app: rig.app.cpu, iasMock: rig.ias?.cpu ?? null },
     };
@@ -184,6 +198,7 @@ export async function runSessionsMode(
         note: `CPU sp ${u.sp.median.toFixed(2)} app ${u.app.median.toFixed(2)}${u.iasMock === undefined ? '' : ` ias ${u.iasMock.median.toFixed(2)}`}${t.failed > 0 ? `; ${t.failed} failed` : ''}`,
       });
     }
+    for (const [k, f] of Object.entries(steps)) rows.push({ case: cs, what: `step: ${k}`, figure: f });
     for (const [k, f] of Object.entries(components))
       rows.push({ case: cs, what: `SP bound: ${k}`, figure: f });
     rows.push(
