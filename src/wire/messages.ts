@@ -511,10 +511,14 @@ function decodeWith(spec: MessageSpec, bytes: Uint8Array): Record<string, unknow
       if (len > end - s.pos)
         s.fail('ERR_PROTOBUF_INVALID', f.localName, 'packed record overruns the message', tagAt);
       const recordEnd = s.pos + len;
-      if (f.shape === 'bytes') reserve(a, len); // at least one byte per element
-      while (s.pos < recordEnd) {
-        const at = s.pos;
-        pushElement(s, f, a, s.varint32(f.localName, recordEnd), at);
+      if (f.shape === 'bytes') {
+        reserve(a, len); // at least one byte per element: no growth inside the record
+        readPackedBytes(s, f, a, recordEnd);
+      } else {
+        while (s.pos < recordEnd) {
+          const at = s.pos;
+          pushElement(s, f, a, s.varint32(f.localName, recordEnd), at);
+        }
       }
     } else {
       s.fail('ERR_PROTOBUF_INVALID', f.localName, `wire type ${wireType}`, tagAt);
@@ -541,6 +545,32 @@ function decodeWith(spec: MessageSpec, bytes: Uint8Array): Record<string, unknow
     }
   }
   return Object.freeze(out);
+}
+
+/**
+ * The elements of a packed byte-array record up to `recordEnd`: the two encodings a byte has
+ * (one byte below 0x80; 0x80-0xff as `1xxxxxxx 00000001`) are read inline, anything else (a
+ * non-minimal varint, a value above 255, a truncated varint) through the general path, which
+ * accepts or refuses it exactly as before (§2.2). `a.bytes` has room for the whole record.
+ */
+function readPackedBytes(s: Scanner, f: FieldSpec, a: Accumulator, recordEnd: number): void {
+  const src = s.bytes;
+  let p = s.pos;
+  while (p < recordEnd) {
+    const b0 = src[p]!;
+    if (b0 < 0x80) {
+      a.bytes[a.n++] = b0;
+      p++;
+    } else if (p + 1 < recordEnd && src[p + 1] === 0x01) {
+      a.bytes[a.n++] = b0; // (b0 & 0x7f) | (1 << 7) = b0
+      p += 2;
+    } else {
+      s.pos = p;
+      pushElement(s, f, a, s.varint32(f.localName, recordEnd), p);
+      p = s.pos;
+    }
+  }
+  s.pos = p;
 }
 
 function pushElement(s: Scanner, f: FieldSpec, a: Accumulator, value: number, at: number): void {

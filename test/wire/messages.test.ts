@@ -615,3 +615,43 @@ describe('the direct encoder writes the bytes of @bufbuild/protobuf toBinary (§
     });
   }
 });
+
+describe('packed byte arrays: the inline fast path and the general varint path agree (§2.2)', () => {
+  /** A varint of `v`, padded to `extra` more bytes (non-minimal, still ≤ 5 bytes in all). */
+  const varint = (v: number, extra: number): number[] => {
+    const out: number[] = [];
+    let x = v;
+    do {
+      out.push(x & 0x7f);
+      x = Math.floor(x / 128);
+    } while (x > 0);
+    for (let i = 0; i < extra && out.length < 5; i++) out.push(0);
+    return out.map((b, i, all) => (i < all.length - 1 ? b | 0x80 : b));
+  };
+  test('property: any mix of minimal and padded encodings decodes to the values, or ERR_PROTOBUF_BYTE_RANGE', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ v: fc.integer({ min: 0, max: 300 }), extra: fc.integer({ min: 0, max: 3 }) }), {
+          maxLength: 64,
+        }),
+        (elems) => {
+          const payload = elems.flatMap((e) => varint(e.v, e.extra));
+          // MessageMSG3: type = 3 (field 1), quote (field 7) as one packed record.
+          const body = Uint8Array.from([0x08, 0x03, (7 << 3) | 2, ...varint(payload.length, 0), ...payload]);
+          if (elems.some((e) => e.v > 0xff)) {
+            assert.throws(() => decodeMessageMSG3(body), hasCode('ERR_PROTOBUF_BYTE_RANGE'));
+          } else {
+            assert.deepEqual(decodeMessageMSG3(body).quote, Uint8Array.from(elems.map((e) => e.v)));
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+  test('a truncated two-byte element at the end of the record → ERR_PROTOBUF_INVALID', () => {
+    assert.throws(
+      () => decodeMessageMSG3(Uint8Array.of(0x08, 0x03, 0x3a, 0x02, 0x05, 0x80)),
+      hasCode('ERR_PROTOBUF_INVALID'),
+    );
+  });
+});
