@@ -59,7 +59,9 @@ export function spawnChild(
 ): Child {
   // A compiled bench (`npm run bench`, plain JavaScript) runs its children as they are; the sources
   // (the smoke test, ad-hoc runs with tsx) go through tsx.
-  const nodeArgs = script.endsWith('.ts') ? [...nodeFlags, '--import', 'tsx', script] : [...nodeFlags, script];
+  const nodeArgs = script.endsWith('.ts')
+    ? [...nodeFlags, '--import', 'tsx', script]
+    : [...nodeFlags, script];
   const proc: ChildProcess =
     cpu === null
       ? spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })

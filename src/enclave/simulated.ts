@@ -87,6 +87,14 @@ function workerSource(): string {
   return `import(${JSON.stringify(api)}).then((m) => m.register()).then(() => ${main});`;
 }
 
+/**
+ * The worker's young generation, MiB (V8 splits it in two 1 MiB semi-spaces and a large-object
+ * space). The worker keeps little per session (an RA context), and the garbage of one request dies
+ * before the next, so a small nursery suffices; V8's default lets it grow to 16 MiB semi-spaces
+ * under many concurrent sessions, pages that stay resident for the life of the process.
+ */
+const WORKER_YOUNG_GENERATION_MB = 3;
+
 interface Pending {
   readonly resolve: (value: Uint8Array | number | null | undefined) => void;
   readonly reject: (error: Error) => void;
@@ -187,7 +195,11 @@ export class SimulatedEnclave implements Enclave {
       const { core, info } = await buildSimulatedCore(config, warn);
       return Object.assign(new LocalEnclave({ kind: 'simulated', core }), { info });
     }
-    const worker = new Worker(workerSource(), { eval: true, workerData: config });
+    const worker = new Worker(workerSource(), {
+      eval: true,
+      workerData: config,
+      resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+    });
     const info = await new Promise<SimulatedEnclaveInfo>((resolve, reject) => {
       const onMessage = (msg: WorkerMessage): void => {
         if (msg.kind === 'warn') warn(msg.message);

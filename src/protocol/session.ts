@@ -49,16 +49,16 @@ export class ProtocolSession<S> {
   #state: S;
   #done = false;
   #queue: Promise<unknown> = Promise.resolve();
-  readonly #finished: Promise<S>;
-  #resolveFinished!: (state: S) => void;
+  /** The state of the step that ended the session. */
+  #final: S | undefined;
+  /** {@link ProtocolSession.finished}, made when first asked for (most sessions never are). */
+  #finished: Promise<S> | undefined;
+  #resolveFinished: ((state: S) => void) | undefined;
 
   constructor(machine: StateMachine<S>, initial: S, options: ProtocolSessionOptions = {}) {
     this.#machine = machine;
     this.#state = initial;
     this.#onEvent = options.onEvent;
-    this.#finished = new Promise<S>((resolve) => {
-      this.#resolveFinished = resolve;
-    });
   }
 
   /** The current state. */
@@ -73,6 +73,13 @@ export class ProtocolSession<S> {
 
   /** Resolves with the final state when the session is over. */
   finished(): Promise<S> {
+    if (this.#finished === undefined) {
+      this.#finished = this.#done
+        ? Promise.resolve(this.#final as S)
+        : new Promise<S>((resolve) => {
+            this.#resolveFinished = resolve;
+          });
+    }
     return this.#finished;
   }
 
@@ -89,7 +96,9 @@ export class ProtocolSession<S> {
         for (const e of out.events) this.#onEvent?.(e);
         if (out.done && !this.#done) {
           this.#done = true;
-          this.#resolveFinished(out.state);
+          this.#final = out.state;
+          this.#resolveFinished?.(out.state);
+          this.#resolveFinished = undefined;
         }
         return out;
       });

@@ -12,7 +12,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import type { TLSSocket } from 'node:tls';
 import { type AttestError, isAttestError, NetworkError } from '../errors.ts';
-import { encodeFrame, type Frame, FrameDecoder } from '../wire/frame.ts';
+import { encodeFramePrefix, FRAME_HEADER_SIZE, type Frame, FrameDecoder } from '../wire/frame.ts';
 
 /** Which end of the connection a channel is. */
 export type TransportSide = 'client' | 'server';
@@ -54,6 +54,15 @@ export interface FrameChannelOptions {
 /** How long to wait for the peer's close after a graceful local close before destroying the socket. */
 const CLOSE_GRACE_MS = 2_000;
 
+/**
+ * The most bytes handed to TLS at once. Node encrypts a write into a per-connection output buffer
+ * of 1 KiB and, the first time one write's TLS record does not fit, adds a 16 KiB buffer that the
+ * connection keeps until it closes. Frames are written in pieces that fit (with room for the
+ * record's header and tag), each after the previous one left the buffer, so a connection that
+ * once sent a large frame (msg3 and its quote) holds no more than one that never did.
+ */
+const WRITE_PIECE = 960;
+
 interface Waiter {
   readonly resolve: (frame: Frame) => void;
   readonly reject: (error: unknown) => void;
@@ -92,8 +101,18 @@ export class FrameChannel {
   readonly #decoder: FrameDecoder;
   readonly #maxBodyLength: number | undefined;
   readonly #queue: Frame[] = [];
-  readonly #closed: Promise<void>;
+  /** The socket has closed. */
+  #socketClosed = false;
+  /** {@link FrameChannel.closed}, made when first asked for. */
+  #closed: Promise<void> | undefined;
+  #resolveClosed: (() => void) | undefined;
   #waiter: Waiter | undefined;
+  /** Encoded frames (or what is left of them) waiting to be written, in order. */
+  #outbox: Uint8Array[] = [];
+  /** A piece is in the socket: the next waits for its callback. */
+  #writing = false;
+  /** Called once the outbox is empty (a graceful close waits for it). */
+  #drained: (() => void) | undefined;
   /** The terminal error, or the factory that builds it when somebody asks (an Error captures a stack trace). */
   #error: AttestError | (() => AttestError) | undefined;
 
@@ -107,7 +126,6 @@ export class FrameChannel {
       options.maxBodyLength === undefined ? undefined : { maxBodyLength: options.maxBodyLength },
     );
     socket.setNoDelay(true); // ping-pong of small frames: no Nagle delay
-    this.#closed = new Promise((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onPeerEnd());
     socket.on('error', (err: unknown) => {
@@ -115,7 +133,12 @@ export class FrameChannel {
         () => new NetworkError('ERR_NET_CLOSED', `connection error: ${errorLabel(err)}`, { cause: err }),
       );
     });
-    socket.on('close', () => this.#finish(CLOSED));
+    socket.on('close', () => {
+      this.#socketClosed = true;
+      this.#finish(CLOSED);
+      this.#resolveClosed?.();
+      this.#resolveClosed = undefined;
+    });
   }
 
   /** The error that ended the channel, if it has ended. */
@@ -238,20 +261,23 @@ export class FrameChannel {
   /**
    * Sends frames, each as `"<len>@<type>"` + body (§3.1). Throws the channel's error if it has ended,
    * `ERR_FRAME_TOO_LARGE` above the cap, and `RangeError` for an empty body or a type outside 0..9.
+   * The bytes go out in order, in pieces (see {@link WRITE_PIECE}); the channel keeps a view of a
+   * large body until it is written, so the caller must not modify a body after sending it.
    */
   send(frames: readonly Frame[]): void {
     if (this.#error !== undefined) throw this.#terminal();
+    const options = this.#maxBodyLength === undefined ? undefined : { maxBodyLength: this.#maxBodyLength };
+    // Every frame is checked before anything is queued. A large body is not copied: the header and
+    // the body's first bytes make one piece, the rest goes as a view of the body.
     const encoded = frames.map((f) =>
-      encodeFrame(
-        f.type,
-        f.body,
-        this.#maxBodyLength === undefined ? undefined : { maxBodyLength: this.#maxBodyLength },
-      ),
+      encodeFramePrefix(f.type, f.body, WRITE_PIECE - FRAME_HEADER_SIZE, options),
     );
-    encoded.forEach((bytes, i) => {
-      this.#socket.write(bytes);
+    frames.forEach((f, i) => {
+      const prefix = encoded[i]!;
+      this.#outbox.push(prefix);
+      if (prefix.length - FRAME_HEADER_SIZE < f.body.length)
+        this.#outbox.push(f.body.subarray(prefix.length - FRAME_HEADER_SIZE));
       if (frameChannel.hasSubscribers) {
-        const f = frames[i]!;
         frameChannel.publish({
           side: this.side,
           peer: this.peer,
@@ -261,7 +287,37 @@ export class FrameChannel {
         });
       }
     });
+    if (!this.#writing) this.#writeNext();
   }
+
+  /** Writes the next piece of the outbox; its callback writes the one after (see {@link WRITE_PIECE}). */
+  #writeNext(): void {
+    const socket = this.#socket;
+    const head = this.#outbox[0];
+    if (head === undefined || socket.destroyed) {
+      this.#writing = false;
+      this.#outbox.length = 0;
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained?.();
+      return;
+    }
+    let piece = head;
+    if (head.length > WRITE_PIECE) {
+      piece = head.subarray(0, WRITE_PIECE);
+      this.#outbox[0] = head.subarray(WRITE_PIECE);
+    } else {
+      this.#outbox.shift();
+    }
+    this.#writing = true;
+    socket.write(piece, this.#afterWrite);
+  }
+
+  /** A piece left the socket (or the socket failed: its error reaches the channel through `error`). */
+  readonly #afterWrite = (err?: Error | null): void => {
+    if (err != null) this.#outbox.length = 0;
+    this.#writeNext();
+  };
 
   /** Sends `frames`, then waits up to `timeoutMs` for the peer's reply (one ping-pong step, §3.1). */
   request(frames: readonly Frame[], timeoutMs: number): Promise<Frame> {
@@ -276,24 +332,38 @@ export class FrameChannel {
   close(): Promise<void> {
     this.#finish(CLOSED_LOCALLY);
     if (!this.#socket.destroyed) {
-      this.#socket.end();
+      // End once every frame sent so far is written.
+      const end = (): void => {
+        this.#socket.end();
+      };
+      if (this.#writing) this.#drained = end;
+      else end();
       this.#socket.resume(); // drain so the peer's FIN is seen
       const timer = setTimeout(() => this.#socket.destroy(), CLOSE_GRACE_MS);
       timer.unref();
-      void this.#closed.then(() => clearTimeout(timer));
+      void this.closed.then(() => clearTimeout(timer));
     }
-    return this.#closed;
+    return this.closed;
   }
 
   /** Ends the connection at once, without a message (the seed's failure signal, §4.2), with `error` as the reason. */
   abort(error: AttestError): void {
     this.#queue.length = 0;
+    this.#outbox.length = 0;
+    this.#drained = undefined;
     this.#finish(error);
     this.#socket.destroy();
   }
 
   /** Resolves when the underlying socket has closed. */
   get closed(): Promise<void> {
+    if (this.#closed === undefined) {
+      this.#closed = this.#socketClosed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.#resolveClosed = resolve;
+          });
+    }
     return this.#closed;
   }
 }

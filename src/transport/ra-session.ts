@@ -32,7 +32,7 @@ import { RA_MSG_TYPES, type RaMsgTypeName } from '../wire/messages.ts';
 import type { PeerInfo } from './channel.ts';
 import { type FrameClientOptions, runClientSession } from './client.ts';
 import { type FrameServer, type FrameServerOptions, startFrameServer } from './server.ts';
-import type { SessionHandler, SessionStep, TransportLimits } from './session.ts';
+import type { SessionEnd, SessionHandler, SessionStep, TransportLimits } from './session.ts';
 
 /** One frame of a session, as a transcript line (no content). */
 export interface RaMessageInfo {
@@ -198,74 +198,118 @@ export async function startApplicationServer(options: ApplicationServerOptions):
 }
 
 function appSession(options: ApplicationServerOptions, peer: PeerInfo): SessionHandler {
-  const started = performance.now();
-  let delivered: { sha256: string; size: number } | undefined;
-  const app = new Application({
-    enclave: options.enclave,
-    onSecret: async (secret) => {
-      const sha256 = sha256Hex(secret);
-      try {
-        await options.onSecret?.(secret, { peer, sha256 });
-      } finally {
-        secret.fill(0);
-      }
-      delivered = { sha256, size: secret.length };
-    },
-  });
-  const onEvent = options.onEvent;
-  const session = app.session(
-    onEvent === undefined
-      ? {}
-      : {
-          onEvent: (e) => {
-            try {
-              onEvent(e, peer);
-            } catch {
-              // observers must not break the session
-            }
+  return new AppConnection(options, peer);
+}
+
+/**
+ * One App session as a transport handler: the {@link Application} state machine, the frame
+ * transcript and the end-of-session report. One object with its methods on the prototype (no
+ * per-session closures): thousands of these wait mid-protocol at once.
+ */
+class AppConnection implements SessionHandler {
+  readonly #options: ApplicationServerOptions;
+  readonly #peer: PeerInfo;
+  readonly #started: number = performance.now();
+  readonly #session: ProtocolSession<AppState>;
+  #delivered: { readonly sha256: string; readonly size: number } | undefined;
+  #reported = false;
+
+  constructor(options: ApplicationServerOptions, peer: PeerInfo) {
+    this.#options = options;
+    this.#peer = peer;
+    const app = new Application({
+      enclave: options.enclave,
+      onSecret: (secret) => this.#deliver(secret),
+    });
+    const onEvent = options.onEvent;
+    this.#session = app.session(
+      onEvent === undefined
+        ? {}
+        : {
+            onEvent: (e) => {
+              try {
+                onEvent(e, peer);
+              } catch {
+                // observers must not break the session
+              }
+            },
           },
-        },
-  );
-  const onMessage = options.onMessage;
-  const handler = observed<AppState>(
-    session,
-    onMessage === undefined ? undefined : (m) => onMessage(m, peer),
-  );
-  let reported = false;
-  const report = (state: AppState, transportError: unknown): void => {
-    if (reported) return;
-    reported = true;
+    );
+  }
+
+  async #deliver(secret: Uint8Array): Promise<void> {
+    const sha256 = sha256Hex(secret);
+    try {
+      await this.#options.onSecret?.(secret, { peer: this.#peer, sha256 });
+    } finally {
+      secret.fill(0);
+    }
+    this.#delivered = { sha256, size: secret.length };
+  }
+
+  #report(direction: 'sent' | 'received', frames: readonly Frame[]): void {
+    const onMessage = this.#options.onMessage;
+    if (onMessage === undefined) return;
+    for (const f of frames) {
+      try {
+        onMessage(messageInfo(direction, f, this.#started), this.#peer);
+      } catch {
+        // An observer must not break the session.
+      }
+    }
+  }
+
+  start(): Promise<SessionStep> {
+    const step = this.#session.start();
+    return this.#options.onMessage === undefined ? step : step.then((s) => this.#sent(s));
+  }
+
+  // Not async: the frame must not stay referenced while the protocol works on it.
+  onFrame(frame: Frame): Promise<SessionStep> {
+    if (this.#options.onMessage === undefined) return this.#session.onFrame(frame);
+    this.#report('received', [frame]);
+    return this.#session.onFrame(frame).then((s) => this.#sent(s));
+  }
+
+  #sent(step: SessionStep): SessionStep {
+    this.#report('sent', step.send ?? []);
+    return step;
+  }
+
+  onEnd(end: SessionEnd): void {
+    const session = this.#session;
+    session.onEnd(end);
+    const transportError = end.ok ? undefined : end.error;
+    if (session.done) {
+      this.#end(session.state, transportError);
+      return;
+    }
+    // The transport ended an unfinished session: the state machine records why, asynchronously.
+    void session.finished().then((state) => this.#end(state, transportError));
+  }
+
+  #end(state: AppState, transportError: unknown): void {
+    if (this.#reported) return;
+    this.#reported = true;
     const ok = state.step === 'done';
     const error = state.step === 'failed' ? state.error : ok ? undefined : asAttestError(transportError);
+    const delivered = this.#delivered;
     try {
-      options.onSessionEnd?.(
+      this.#options.onSessionEnd?.(
         Object.freeze({
-          peer,
+          peer: this.#peer,
           ok,
           ...(ok && delivered !== undefined
             ? { secretSha256: delivered.sha256, secretSize: delivered.size }
             : {}),
           ...(error === undefined ? {} : { error }),
-          durationMs: Math.round(performance.now() - started),
+          durationMs: Math.round(performance.now() - this.#started),
         }),
       );
     } catch {
       // must not throw
     }
-  };
-  return {
-    start: () => handler.start!(),
-    onFrame: (f) => handler.onFrame(f),
-    onEnd(end): void {
-      handler.onEnd?.(end);
-      if (session.done) {
-        report(session.state, end.ok ? undefined : end.error);
-        return;
-      }
-      // The transport ended an unfinished session: the state machine records why, asynchronously.
-      void session.finished().then((state) => report(state, end.ok ? undefined : end.error));
-    },
-  };
+  }
 }
 
 // ---- the ServiceProvider --------------------------------------------------------------------------

@@ -62,16 +62,23 @@ export const DEFAULT_TIMEOUTS: Readonly<Required<TransportTimeouts>> = Object.fr
   sessionMs: 120_000,
 });
 
+/** What {@link resolveTimeouts} returned: checked already (a server resolves once, not per session). */
+const RESOLVED = new WeakSet<object>();
+
 /** Fills in defaults and checks that every deadline is a positive finite number of milliseconds. */
 export function resolveTimeouts(
   timeouts: TransportTimeouts | undefined,
 ): Readonly<Required<TransportTimeouts>> {
+  if (timeouts !== undefined && RESOLVED.has(timeouts))
+    return timeouts as Readonly<Required<TransportTimeouts>>;
   const t = { ...DEFAULT_TIMEOUTS, ...stripUndefined(timeouts ?? {}) };
   for (const [k, v] of Object.entries(t)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
       throw new RangeError(`timeouts.${k} must be > 0`);
   }
-  return Object.freeze(t);
+  const resolved = Object.freeze(t);
+  RESOLVED.add(resolved);
+  return resolved;
 }
 
 function stripUndefined(o: TransportTimeouts): TransportTimeouts {

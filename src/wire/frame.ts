@@ -70,6 +70,20 @@ function tooLarge(length: number, max: number, offset: number): ParseError {
  * `ERR_FRAME_TOO_LARGE`.
  */
 export function encodeFrame(type: number, body: Uint8Array, options?: FrameOptions): Uint8Array {
+  return encodeFramePrefix(type, body, Infinity, options);
+}
+
+/**
+ * The first bytes of an encoded frame (see {@link encodeFrame}, same checks): the header and at
+ * most `bodyBytes` bytes of the body. The rest of the frame is `body.subarray(bodyBytes)`, so a
+ * large frame can go out in pieces without a copy of its whole body.
+ */
+export function encodeFramePrefix(
+  type: number,
+  body: Uint8Array,
+  bodyBytes: number,
+  options?: FrameOptions,
+): Uint8Array {
   if (!Number.isInteger(type) || type < 0 || type > 9)
     throw new RangeError(`frame type must be 0..9, got ${type}`);
   if (!(body instanceof Uint8Array)) throw new TypeError('frame body must be a Uint8Array');
@@ -77,10 +91,12 @@ export function encodeFrame(type: number, body: Uint8Array, options?: FrameOptio
     throw new RangeError('the seed never sends an empty frame body (§3.1); close instead');
   const max = maxOf(options);
   if (body.length > max) throw tooLarge(body.length, max, 0);
+  if (!(bodyBytes >= 0)) throw new RangeError('bodyBytes must be >= 0');
+  const n = Math.min(body.length, bodyBytes);
   const text = `${body.length}@${type}`;
-  const out = new Uint8Array(FRAME_HEADER_SIZE + body.length); // zero-filled: the NUL padding
+  const out = new Uint8Array(FRAME_HEADER_SIZE + n); // zero-filled: the NUL padding
   for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  out.set(body, FRAME_HEADER_SIZE);
+  out.set(n === body.length ? body : body.subarray(0, n), FRAME_HEADER_SIZE);
   return out;
 }
 

@@ -182,6 +182,32 @@ describe('transport over TLS on 127.0.0.1', () => {
     }
   });
 
+  test('large frames go out whole and in order, also when the session closes right after them', async () => {
+    const big = new Uint8Array(30_000).map((_, i) => (i * 7) % 253);
+    const { srv, nextEnd } = await withServer(() => ({
+      // Three frames in one step (a large one between two small ones), then a graceful close.
+      onFrame: () => ({
+        send: [frame(2, '0802'), { type: 3, body: big }, frame(6, '08061000')],
+        close: true,
+      }),
+    }));
+    try {
+      const ch = await connectFrameChannel(clientOptions(srv.address.port));
+      const first = await ch.request([frame(5, '0805')], 5_000);
+      assert.deepEqual({ type: first.type, body: toHex(first.body) }, { type: 2, body: '0802' });
+      const second = await ch.receive(5_000);
+      assert.equal(second.type, 3);
+      assert.deepEqual(second.body, big);
+      const third = await ch.receive(5_000);
+      assert.deepEqual({ type: third.type, body: toHex(third.body) }, { type: 6, body: '08061000' });
+      await assert.rejects(ch.receive(5_000), hasCode('ERR_NET_CLOSED'));
+      assert.deepEqual(await nextEnd(), { ok: true });
+      await ch.close();
+    } finally {
+      await srv.close();
+    }
+  });
+
   test('many concurrent sessions, each with its own state', async () => {
     const { srv } = await withServer(() => {
       let n = 0;
