@@ -174,27 +174,7 @@ export interface SignedEntry extends SignatureTrailer {
 }
 
 /** Internal state of one certificate: its own DER (fields may be views into it); never handed out. */
-interface CertEntry extends SignedEntry {
-  readonly version: number;
-  readonly serialNumber: string;
-  readonly issuerDer: Uint8Array;
-  readonly subjectDer: Uint8Array;
-  readonly issuerCommonName: string | undefined;
-  readonly subjectCommonName: string | undefined;
-  readonly issuerText: string;
-  readonly subjectText: string;
-  readonly notBefore: number;
-  readonly notAfter: number;
-  readonly spki: Uint8Array;
-  /** SHA-256 of the SubjectPublicKeyInfo, hex (the signature-cache key of this certificate as an issuer). */
-  readonly spkiSha256: string;
-  readonly extensions: readonly CertExtension[];
-  readonly basicConstraints: BasicConstraints | undefined;
-  readonly keyUsage: readonly KeyUsageName[] | undefined;
-  readonly subjectKeyIdentifier: string | undefined;
-  readonly authorityKeyIdentifier: string | undefined;
-  readonly publicKey: KeyObject;
-}
+type CertEntry = ParsedCertificate;
 
 /** The most certificates kept in the parse cache. */
 export const CERT_CACHE_SIZE = 256;
@@ -587,6 +567,90 @@ export function certificateParses(): number {
   return certificateParseCount;
 }
 
+/**
+ * A {@link CertEntry}: frozen, with a fixed shape (property reads stay fast). The hashes are
+ * computed on first use: the PCK leaf of a verified quote never needs them (they key caches and
+ * fingerprints, which the default verification path does not use for it).
+ */
+class ParsedCertificate implements SignedEntry {
+  readonly der: Uint8Array;
+  readonly tbs: Uint8Array;
+  readonly signature: Uint8Array;
+  readonly tbsSignatureAlgorithm: Uint8Array;
+  readonly outerSignatureAlgorithm: Uint8Array;
+  readonly version: number;
+  readonly serialNumber: string;
+  readonly signatureAlgorithm: string;
+  readonly issuerDer: Uint8Array;
+  readonly subjectDer: Uint8Array;
+  readonly issuerCommonName: string | undefined;
+  readonly subjectCommonName: string | undefined;
+  readonly issuerText: string;
+  readonly subjectText: string;
+  readonly notBefore: number;
+  readonly notAfter: number;
+  readonly spki: Uint8Array;
+  readonly extensions: readonly CertExtension[];
+  readonly basicConstraints: BasicConstraints | undefined;
+  readonly keyUsage: readonly KeyUsageName[] | undefined;
+  readonly subjectKeyIdentifier: string | undefined;
+  readonly authorityKeyIdentifier: string | undefined;
+  readonly publicKey: KeyObject;
+  // Private fields are not properties: freezing the entry leaves them writable, for the hashes.
+  #sha256: string | undefined;
+  #spkiSha256: string | undefined;
+
+  constructor(
+    der: Uint8Array,
+    fields: FastCertificateFields,
+    publicKey: KeyObject,
+    basicConstraints: BasicConstraints | undefined,
+    keyUsage: readonly KeyUsageName[] | undefined,
+    subjectKeyIdentifier: string | undefined,
+    authorityKeyIdentifier: string | undefined,
+    knownSha256: string | undefined,
+  ) {
+    this.der = der;
+    this.tbs = fields.tbs;
+    this.signature = fields.signature;
+    this.tbsSignatureAlgorithm = fields.tbsSignatureAlgorithm;
+    this.outerSignatureAlgorithm = fields.outerSignatureAlgorithm;
+    this.version = fields.version;
+    this.serialNumber = fields.serialNumber;
+    this.signatureAlgorithm = fields.signatureAlgorithm;
+    this.issuerDer = fields.issuer.der;
+    this.subjectDer = fields.subject.der;
+    this.issuerCommonName = fields.issuer.commonName;
+    this.subjectCommonName = fields.subject.commonName;
+    this.issuerText = fields.issuer.text;
+    this.subjectText = fields.subject.text;
+    this.notBefore = fields.notBefore;
+    this.notAfter = fields.notAfter;
+    this.spki = fields.spki;
+    this.extensions = Object.freeze(fields.extensions);
+    this.basicConstraints = basicConstraints;
+    this.keyUsage = keyUsage;
+    this.subjectKeyIdentifier = subjectKeyIdentifier;
+    this.authorityKeyIdentifier = authorityKeyIdentifier;
+    this.publicKey = publicKey;
+    this.#sha256 = knownSha256;
+    this.#spkiSha256 = undefined;
+    Object.freeze(this);
+  }
+
+  /** SHA-256 of the DER, hex. */
+  get sha256(): string {
+    if (this.#sha256 === undefined) this.#sha256 = sha256Hex(this.der);
+    return this.#sha256;
+  }
+
+  /** SHA-256 of the SubjectPublicKeyInfo, hex. */
+  get spkiSha256(): string {
+    if (this.#spkiSha256 === undefined) this.#spkiSha256 = sha256Hex(this.spki);
+    return this.#spkiSha256;
+  }
+}
+
 function parseEntry(der: Uint8Array, knownSha256?: string): CertEntry {
   certificateParseCount++;
   if (der.length > MAX_CERT_SIZE)
@@ -602,57 +666,33 @@ function parseEntry(der: Uint8Array, knownSha256?: string): CertEntry {
   // Intel's certificates take the fast path (fast.ts); anything else, and every error, the general one.
   const fields = fastCertificateFields(der) ?? parseCertificateFields(der);
   const publicKey = importSubjectPublicKey(fields.spki);
-  const ext = (oid: string) => fields.extensions.find((e) => e.oid === oid);
-  const bc = ext(OID.BASIC_CONSTRAINTS);
-  const ku = ext(OID.KEY_USAGE);
-  const ski = ext(OID.SUBJECT_KEY_IDENTIFIER);
-  const aki = ext(OID.AUTHORITY_KEY_IDENTIFIER);
-  // The hashes are computed on first use: the PCK leaf of a verified quote never needs them
-  // (they key caches and fingerprints, which the default verification path does not use for it).
-  let sha256 = knownSha256;
-  let spkiSha256: string | undefined;
-  const spki = fields.spki;
-  return Object.freeze({
+  // Extensions are unique by OID (both parsers refuse duplicates): one pass finds the four.
+  let bc: CertExtension | undefined;
+  let ku: CertExtension | undefined;
+  let ski: CertExtension | undefined;
+  let aki: CertExtension | undefined;
+  for (const e of fields.extensions) {
+    if (e.oid === OID.BASIC_CONSTRAINTS) bc = e;
+    else if (e.oid === OID.KEY_USAGE) ku = e;
+    else if (e.oid === OID.SUBJECT_KEY_IDENTIFIER) ski = e;
+    else if (e.oid === OID.AUTHORITY_KEY_IDENTIFIER) aki = e;
+  }
+  return new ParsedCertificate(
     der,
-    get sha256(): string {
-      if (sha256 === undefined) sha256 = sha256Hex(der);
-      return sha256;
-    },
-    tbs: fields.tbs,
-    signature: fields.signature,
-    tbsSignatureAlgorithm: fields.tbsSignatureAlgorithm,
-    outerSignatureAlgorithm: fields.outerSignatureAlgorithm,
-    version: fields.version,
-    serialNumber: fields.serialNumber,
-    signatureAlgorithm: fields.signatureAlgorithm,
-    issuerDer: fields.issuer.der,
-    subjectDer: fields.subject.der,
-    issuerCommonName: fields.issuer.commonName,
-    subjectCommonName: fields.subject.commonName,
-    issuerText: fields.issuer.text,
-    subjectText: fields.subject.text,
-    notBefore: fields.notBefore,
-    notAfter: fields.notAfter,
-    spki,
-    get spkiSha256(): string {
-      if (spkiSha256 === undefined) spkiSha256 = sha256Hex(spki);
-      return spkiSha256;
-    },
-    extensions: Object.freeze(fields.extensions),
-    basicConstraints: bc === undefined ? undefined : memoised('bc', bc.value, parseBasicConstraints),
-    keyUsage: ku === undefined ? undefined : memoised('ku', ku.value, (v) => Object.freeze(parseKeyUsage(v))),
-    // The usual 20-byte key identifiers directly; any other encoding through the DER reader.
-    subjectKeyIdentifier:
-      ski === undefined
-        ? undefined
-        : (keyIdentifierAt(ski.value, SKI_PREFIX) ?? parseSubjectKeyIdentifier(ski.value)),
-    authorityKeyIdentifier:
-      aki === undefined
-        ? undefined
-        : (keyIdentifierAt(aki.value, AKI_PREFIX) ??
-          parseAuthorityKeyIdentifier(aki.value, 'certificate.extensions.authorityKeyIdentifier')),
+    fields,
     publicKey,
-  });
+    bc === undefined ? undefined : memoised('bc', bc.value, parseBasicConstraints),
+    ku === undefined ? undefined : memoised('ku', ku.value, (v) => Object.freeze(parseKeyUsage(v))),
+    // The usual 20-byte key identifiers directly; any other encoding through the DER reader.
+    ski === undefined
+      ? undefined
+      : (keyIdentifierAt(ski.value, SKI_PREFIX) ?? parseSubjectKeyIdentifier(ski.value)),
+    aki === undefined
+      ? undefined
+      : (keyIdentifierAt(aki.value, AKI_PREFIX) ??
+          parseAuthorityKeyIdentifier(aki.value, 'certificate.extensions.authorityKeyIdentifier')),
+    knownSha256,
+  );
 }
 
 /** @internal The general parser of a certificate's fields (any valid DER; precise errors). */
@@ -707,10 +747,15 @@ function parseTbs(t: DerReader) {
   };
 }
 
+/** Equal bytes, compared natively (certificates: hundreds of bytes, usually equal when compared). */
+function sameDer(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
 function entryFromDer(der: Uint8Array): CertEntry {
   const key = fingerprint(der);
   const hit = certCache.get(key);
-  if (hit !== undefined && bytesEqual(hit.der, der)) {
+  if (hit !== undefined && sameDer(hit.der, der)) {
     certCache.delete(key);
     certCache.set(key, hit);
     return hit;
@@ -910,11 +955,12 @@ export function entrySignedBy(
   // (no hashing or key strings on the warm path of a cached CA and root).
   const shared = cache === sharedSignatureCache;
   if (shared && verifiedIssuers.get(c) === issuer) return true;
-  const cacheKey = `${c.sha256}|${issuer.spkiSha256}`;
-  if (cache?.get(cacheKey) === true) return true;
+  // No cache (a PCK leaf by default): no key either, so no SHA-256 of the certificate.
+  const cacheKey = cache === null ? undefined : `${c.sha256}|${issuer.spkiSha256}`;
+  if (cacheKey !== undefined && cache?.get(cacheKey) === true) return true;
   signatureChecks++;
   const ok = signedEntryVerifies(c, issuer.publicKey);
-  if (ok) cache?.set(cacheKey, true);
+  if (ok && cacheKey !== undefined) cache?.set(cacheKey, true);
   if (ok && shared && limits.signatures > 0) verifiedIssuers.set(c, issuer);
   return ok;
 }

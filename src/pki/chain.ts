@@ -244,7 +244,9 @@ function anchorPath(
         'ERR_PKI_UNTRUSTED_ROOT',
         `root ${label(last)} in the chain is not signed by the trust anchor's key`,
       );
-    return [...entries.slice(0, -1), anchor];
+    const path = entries.slice();
+    path[path.length - 1] = anchor;
+    return path;
   }
   const named = anchors.filter((a) => bytesEqual(a.subjectDer, last.issuerDer));
   if (named.length === 0)
@@ -365,11 +367,15 @@ export function verifyEntryPath(
   }
 
   // 4. Version and critical extensions (RFC 5280 §4.2: unrecognised critical extensions reject).
-  for (const e of path) {
+  for (let i = 0; i < path.length; i++) {
+    const e = path[i]!;
     if (e.version !== 3) fail('ERR_PKI_CHAIN', `${label(e)} is X.509 v${e.version}, expected v3`);
-    for (const x of e.extensions)
+    const extensions = e.extensions;
+    for (let k = 0; k < extensions.length; k++) {
+      const x = extensions[k]!;
       if (x.critical && !PROCESSED_EXTENSIONS.has(x.oid))
         fail('ERR_PKI_CA_CONSTRAINTS', `${label(e)} has an unsupported critical extension ${x.oid}`);
+    }
   }
 
   // 5. The leaf's role.
@@ -381,7 +387,8 @@ export function verifyEntryPath(
     fail('ERR_PKI_CHAIN', `leaf is ${label(leaf)}, expected "${options.expectedLeafCommonName}"`);
 
   // 6. Validity at now (RFC 5280 §6.1.3 (a)(2); DCAP-VERIFICATION.md §2.3).
-  for (const e of path) {
+  for (let i = 0; i < path.length; i++) {
+    const e = path[i]!;
     if (t < e.notBefore)
       throw new VerificationError(
         'ERR_PKI_CERT_NOT_YET_VALID',

@@ -544,11 +544,48 @@ function twosComplement(b: Uint8Array, start: number, end: number): bigint {
   return v;
 }
 
-/** Memo keys: the content octets as one string (an injective single-byte decoding). */
-const OID_KEY = new TextDecoder('latin1');
+/**
+ * @internal A small bounded memo of values by short byte strings (OIDs, names): keyed by a 32-bit
+ * hash of the bytes, a hit confirmed by comparing them, so a lookup builds no key string and
+ * allocates nothing. Not a security property: a hash collision is a miss (the later entry wins).
+ */
+export class BytesMemo<T> {
+  readonly #map = new Map<number, { readonly bytes: Uint8Array; readonly value: T }>();
+  readonly #max: number;
+
+  /** @param max the most entries kept (the memo is emptied when full). */
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** The value remembered for `b[start, end)`, if any. */
+  get(b: Uint8Array, start: number, end: number): T | undefined {
+    const e = this.#map.get(hashAt(b, start, end));
+    if (e === undefined) return undefined;
+    const k = e.bytes;
+    if (k.length !== end - start) return undefined;
+    for (let i = 0; i < k.length; i++) if (k[i] !== b[start + i]) return undefined;
+    return e.value;
+  }
+
+  /** Remembers `value` for (a copy of) `b[start, end)`. */
+  set(b: Uint8Array, start: number, end: number, value: T): void {
+    if (this.#map.size >= this.#max) this.#map.clear();
+    this.#map.set(hashAt(b, start, end), { bytes: b.slice(start, end), value });
+  }
+}
+
+/** FNV-1a over `b[start, end)` and its length. */
+function hashAt(b: Uint8Array, start: number, end: number): number {
+  let h = (end - start) ^ 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ b[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 /** Decoded OIDs by their content octets (OIDs repeat: the SGX extension alone holds 30). */
-const oidMemo = new Map<string, string>();
-const OID_MEMO_SIZE = 512;
+const oidMemo = new BytesMemo<string>(512);
+/** OIDs longer than this many content octets are not memoised. */
+const OID_MEMO_MAX_LENGTH = 24;
 
 function decodeOid(
   b: Uint8Array,
@@ -556,13 +593,13 @@ function decodeOid(
   end: number,
   fail: (msg: string, code: 'ERR_DER_INVALID' | 'ERR_DER_NON_MINIMAL') => never,
 ): string {
-  const key = end - start <= 24 ? OID_KEY.decode(b.subarray(start, end)) : undefined;
-  if (key !== undefined) {
-    const hit = oidMemo.get(key);
+  const memo = end - start <= OID_MEMO_MAX_LENGTH;
+  if (memo) {
+    const hit = oidMemo.get(b, start, end);
     if (hit !== undefined) return hit;
   }
   const out = decodeOidUncached(b, start, end, fail);
-  if (key !== undefined && oidMemo.size < OID_MEMO_SIZE) oidMemo.set(key, out);
+  if (memo) oidMemo.set(b, start, end, out);
   return out;
 }
 

@@ -11,7 +11,7 @@
  * @internal
  * @module
  */
-import { decodeOidAt } from './der.ts';
+import { BytesMemo, decodeOidAt } from './der.ts';
 
 /** DER identifier octets used here (X.690 §8.1.2). */
 export const TAG = {
@@ -149,13 +149,28 @@ function asciiString(b: Uint8Array, start: number, end: number, printable: boole
 }
 
 /**
+ * Names already read, by their DER: the few distinct issuer and subject names of Intel's PKI (every
+ * PCK leaf has the same subject and one of two issuers), so a leaf's names are compared, not re-read.
+ * A hit is the record an earlier read of the same bytes returned (frozen, shared).
+ */
+const nameMemo = new BytesMemo<FastName>(64);
+
+/**
  * A Name of `SET { SEQUENCE { id-at-*, PrintableString | ASCII UTF8String } }` RDNs, or undefined
  * (other attribute types and string types go to the general parser).
  */
 function fastName(b: Uint8Array, p: number, end: number): FastName | undefined {
   if (!tlv(b, p, end, TAG.SEQUENCE)) return undefined;
   const nameEnd = at.end;
-  let q = at.start;
+  const known = nameMemo.get(b, p, nameEnd);
+  if (known !== undefined) return known;
+  const name = readFastName(b, p, at.start, nameEnd);
+  if (name !== undefined) nameMemo.set(b, p, nameEnd, name);
+  return name;
+}
+
+/** {@link fastName} of the Name `b[p, nameEnd)` whose contents start at `q`, read afresh. */
+function readFastName(b: Uint8Array, p: number, q: number, nameEnd: number): FastName | undefined {
   let commonName: string | undefined;
   let text = '';
   let n = 0;
@@ -181,7 +196,7 @@ function fastName(b: Uint8Array, p: number, end: number): FastName | undefined {
     text = text === '' ? `${short}=${value}` : `${text}, ${short}=${value}`;
     q = setEnd;
   }
-  return { der: b.slice(p, nameEnd), commonName, text };
+  return Object.freeze({ der: b.slice(p, nameEnd), commonName, text });
 }
 
 /** Two decimal digits at `p`, or -1. */
@@ -269,7 +284,7 @@ function fastExtensions(b: Uint8Array, p: number, end: number): FastExtension[] 
     if (!tlv(b, r, extEnd, TAG.OCTET_STRING) || at.end !== extEnd) return undefined;
     // RFC 5280 §4.2: one instance of each extension (the general parser names the duplicate).
     for (const e of out) if (e.oid === oid) return undefined;
-    out.push(Object.freeze({ oid, critical, value: b.slice(at.start, at.end) }));
+    out.push(Object.freeze({ oid, critical, value: b.subarray(at.start, at.end) }));
     q = extEnd;
   }
   return out.length === 0 ? undefined : out;
@@ -279,6 +294,9 @@ function fastExtensions(b: Uint8Array, p: number, end: number): FastExtension[] 
  * The fields of an X.509 v3 certificate signed with ECDSA-SHA256 over a P-256 key, with names of
  * single-attribute RDNs in PrintableString or ASCII UTF8String and no unique identifiers: every
  * certificate of Intel's SGX PKI. Anything else is `undefined` (use the general parser).
+ *
+ * The byte fields are views into `der` (no copies; the parser of `cert.ts` hands it a private copy
+ * that never changes), except the names' DER, which are copies shared between certificates.
  */
 export function fastCertificateFields(der: Uint8Array): FastCertificateFields | undefined {
   const end = der.length;
@@ -294,7 +312,7 @@ export function fastCertificateFields(der: Uint8Array): FastCertificateFields | 
   const serialNumber = serialHex(der, at.start, at.end);
   p = at.end;
   if (!bytesAt(der, p, ECDSA_WITH_SHA256_DER)) return undefined;
-  const tbsSignatureAlgorithm = der.slice(p, p + ECDSA_WITH_SHA256_DER.length);
+  const tbsSignatureAlgorithm = der.subarray(p, p + ECDSA_WITH_SHA256_DER.length);
   p += ECDSA_WITH_SHA256_DER.length;
   const issuer = fastName(der, p, tbsEnd);
   if (issuer === undefined) return undefined;
@@ -312,7 +330,7 @@ export function fastCertificateFields(der: Uint8Array): FastCertificateFields | 
   if (subject === undefined) return undefined;
   p += subject.der.length;
   if (p + P256_SPKI_LENGTH > tbsEnd || !bytesAt(der, p, P256_SPKI_PREFIX)) return undefined;
-  const spki = der.slice(p, p + P256_SPKI_LENGTH);
+  const spki = der.subarray(p, p + P256_SPKI_LENGTH);
   p += P256_SPKI_LENGTH;
   // extensions [3] EXPLICIT, to the end of tbsCertificate (no unique identifiers).
   if (!tlv(der, p, tbsEnd, TAG.CONTEXT_3) || at.end !== tbsEnd) return undefined;
@@ -329,7 +347,7 @@ export function fastCertificateFields(der: Uint8Array): FastCertificateFields | 
     tbs: der.subarray(tbsAt, tbsEnd),
     outerSignatureAlgorithm,
     signatureAlgorithm: ECDSA_WITH_SHA256,
-    signature: der.slice(at.start + 1, at.end),
+    signature: der.subarray(at.start + 1, at.end),
     version: 3,
     serialNumber,
     tbsSignatureAlgorithm,

@@ -48,6 +48,8 @@ export interface VerifierCacheOptions {
 export class LruMap<V> {
   readonly #map = new Map<string, V>();
   readonly #max: number;
+  /** The most recently used key (the last in `#map`'s order), if known. */
+  #last: string | undefined;
   /** @param max the most entries kept. */
   constructor(max: number) {
     this.#max = max;
@@ -55,9 +57,11 @@ export class LruMap<V> {
   /** The value for `key`, marking it recently used. */
   get(key: string): V | undefined {
     const v = this.#map.get(key);
-    if (v !== undefined) {
+    // The most recent key is already last: no need to move it (the usual warm hit).
+    if (v !== undefined && key !== this.#last) {
       this.#map.delete(key);
       this.#map.set(key, v);
+      this.#last = key;
     }
     return v;
   }
@@ -69,10 +73,12 @@ export class LruMap<V> {
       if (oldest.done !== true) this.#map.delete(oldest.value);
     }
     this.#map.set(key, value);
+    this.#last = key;
   }
   /** Drops every entry. */
   clear(): void {
     this.#map.clear();
+    this.#last = undefined;
   }
   /** The number of entries. */
   get size(): number {

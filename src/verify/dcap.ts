@@ -20,6 +20,7 @@
  *
  * @module
  */
+import * as nodeCrypto from 'node:crypto';
 import {
   createHash,
   createPublicKey,
@@ -124,8 +125,11 @@ class Recorder {
     this.#current = undefined;
   }
 
-  /** The step in progress passed, with a record built once per `key` (a collateral object). */
-  passMemo(key: object, detail: () => string): void {
+  /**
+   * The step in progress passed, with a record built once per `key` (a collateral object);
+   * `detail(key)` is called only then, so pass a function that depends on `key` alone.
+   */
+  passMemo<K extends object>(key: K, detail: (key: K) => string): void {
     const check = this.#current!;
     let memo = memoSteps.get(check);
     if (memo === undefined) {
@@ -134,7 +138,7 @@ class Recorder {
     }
     let step = memo.get(key);
     if (step === undefined) {
-      step = Object.freeze({ check, ok: true, detail: detail() });
+      step = Object.freeze({ check, ok: true, detail: detail(key) });
       memo.set(key, step);
     }
     this.steps.push(step);
@@ -194,39 +198,83 @@ function ecdsaVerify(key: KeyObject, data: Uint8Array, signature: Uint8Array): b
   }
 }
 
-function b64url(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+function b64url(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('base64url');
+}
+
+/** The JWK of a raw X‖Y P-256 public key (RFC 7518 §6.2.1). */
+function p256Jwk(xy: Uint8Array): { kty: 'EC'; crv: 'P-256'; x: string; y: string } {
+  return { kty: 'EC', crv: 'P-256', x: b64url(xy, 0, 32), y: b64url(xy, 32, 64) };
 }
 
 /** Imports a raw X‖Y P-256 public key (via JWK, the fast path in node, DCAP-VERIFICATION.md §8.2). */
 function importRawP256(xy: Uint8Array): KeyObject | undefined {
   try {
-    return createPublicKey({
-      key: { kty: 'EC', crv: 'P-256', x: b64url(xy.subarray(0, 32)), y: b64url(xy.subarray(32, 64)) },
-      format: 'jwk',
-    });
+    return createPublicKey({ key: p256Jwk(xy), format: 'jwk' });
   } catch {
     // Not a point on P-256: the caller reports the failed signature check.
     return undefined;
   }
 }
 
+/**
+ * ECDSA-P256-SHA256 over `data` under the raw X‖Y key `xy`, the key imported by `crypto.verify`
+ * itself from its JWK (the same import as {@link importRawP256}, without a `KeyObject` for a key
+ * used once). `undefined` when node throws (e.g. not a point on the curve): the caller then takes
+ * the {@link importRawP256} path, which names the failure.
+ */
+function ecdsaVerifyRaw(xy: Uint8Array, data: Uint8Array, signature: Uint8Array): boolean | undefined {
+  try {
+    return cryptoVerify(
+      'sha256',
+      data,
+      { key: p256Jwk(xy), format: 'jwk', dsaEncoding: 'ieee-p1363' },
+      signature,
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** The earliest notAfter of `certs`, ms (Infinity for none). */
+function earliestNotAfter(certs: readonly Certificate[]): number {
+  let t = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < certs.length; i++) t = Math.min(t, certs[i]!.notAfter.getTime());
+  return t;
+}
+
+function certName(c: Certificate): string {
+  return c.subjectCommonName ?? c.sha256.slice(0, 16);
+}
+
 function checkValidity(certs: readonly Certificate[], now: Date): void {
   const t = now.getTime();
-  for (const c of certs) {
-    const name = c.subjectCommonName ?? c.sha256.slice(0, 16);
+  for (let i = 0; i < certs.length; i++) {
+    const c = certs[i]!;
     // RFC 5280 §4.1.2.5 (bounds inclusive); DCAP-VERIFICATION.md §2.3.
     if (t < c.notBefore.getTime())
       throw new VerificationError(
         'ERR_PKI_CERT_NOT_YET_VALID',
-        `"${name}" is not valid before ${c.notBefore.toISOString()} (now ${now.toISOString()})`,
+        `"${certName(c)}" is not valid before ${c.notBefore.toISOString()} (now ${now.toISOString()})`,
       );
     if (t > c.notAfter.getTime())
       throw new VerificationError(
         'ERR_PKI_CERT_EXPIRED',
-        `"${name}" expired at ${c.notAfter.toISOString()} (now ${now.toISOString()})`,
+        `"${certName(c)}" expired at ${c.notAfter.toISOString()} (now ${now.toISOString()})`,
       );
   }
+}
+
+/** `now.toISOString()`, remembered for the last instant (callers often verify many quotes at one time). */
+let lastNowMs = Number.NaN;
+let lastNowIso = '';
+function isoOfNow(now: Date): string {
+  const ms = now.getTime();
+  if (ms !== lastNowMs) {
+    lastNowIso = now.toISOString();
+    lastNowMs = ms;
+  }
+  return lastNowIso;
 }
 
 /** ISO 8601 text of collateral instants (few distinct values: memoised, bounded). */
@@ -263,6 +311,19 @@ function checkDocumentTime(what: string, doc: TimedDocument, now: Date): void {
     );
 }
 
+// Details of steps that depend on one collateral object only (Recorder.passMemo).
+function tcbInfoDetail(t: TcbInfo): string {
+  return `TCB info ${t.id} v${t.version}, eval ${t.tcbEvaluationDataNumber}`;
+}
+function qeIdentityDetail(q: QeIdentity): string {
+  return `QE identity ${q.id}, eval ${q.tcbEvaluationDataNumber}`;
+}
+function documentTimeDetail(d: TimedDocument): string {
+  return `${d.issueDate} ≤ now ≤ ${d.nextUpdate}`;
+}
+function tcbLevelDetail(l: TcbLevel): string {
+  return `${l.tcbStatus} (tcbDate ${l.tcbDate})`;
+}
 function crlDetail(c: Crl): string {
   return `thisUpdate ${c.thisUpdate.toISOString()}, nextUpdate ${c.nextUpdate.toISOString()}, ${c.revoked.length} revoked`;
 }
@@ -286,10 +347,22 @@ interface Context {
   readonly cache: VerifierCache;
 }
 
+/** A TCB info or QE identity verified before (by content key), its chain still valid at `now`. */
+function cachedDocument<T>(
+  store: { get(key: string): VerifiedSignedDocument<T> | undefined },
+  contentKey: string,
+  now: Date,
+): VerifiedSignedDocument<T> | undefined {
+  const hit = store.get(contentKey);
+  if (hit !== undefined) checkValidity(hit.chain, now);
+  return hit;
+}
+
 /**
  * Steps D/E (signature part): the issuer chain of a TCB info or QE identity must be a TCB signing
  * certificate under a trust anchor, and its key must verify the ECDSA r‖s signature over the exact
- * text. Cached by content; the certificates' validity at `now` is checked on every call.
+ * text. Cached by content (looked up first with {@link cachedDocument}); the certificates' validity
+ * at `now` is checked on every call.
  */
 function verifiedDocument<T>(
   input: SignedDocInput<T>,
@@ -305,11 +378,6 @@ function verifiedDocument<T>(
     input.kind === 'tcbInfo' ? 'ERR_COLLATERAL_TCB_INFO_SIGNATURE' : 'ERR_COLLATERAL_QE_IDENTITY_SIGNATURE';
   const what = input.kind === 'tcbInfo' ? 'TCB info' : 'QE identity';
   const key = contentKey;
-  const hit = store.get(key);
-  if (hit !== undefined) {
-    checkValidity(hit.chain, ctx.now);
-    return hit;
-  }
   if (typeof input.chainPem !== 'string' || input.chainPem.trim() === '') {
     throw new VerificationError(code, `${what}: no issuer chain was supplied`);
   }
@@ -429,6 +497,29 @@ function verifiedCrl(crl: Crl | undefined, issuer: CertEntry, now: Date, name: s
   return crl;
 }
 
+/** A certificate as the revocation checks read it (a pki entry or a public record). */
+interface RevocableCert {
+  readonly issuerDer: Uint8Array;
+  readonly subjectCommonName: string | undefined;
+  readonly serialNumber: string;
+}
+
+/** §1.2 B: `cert` is issued by `anchor`, so the Root CA CRL covers it, and is not listed there. */
+function checkRootCrlCovers(rootCrl: Crl, anchor: CertEntry, cert: RevocableCert): void {
+  if (!bytesEqual(cert.issuerDer, anchor.subjectDer)) {
+    throw new VerificationError(
+      'ERR_PKI_CRL_MISSING',
+      `no CRL covers "${cert.subjectCommonName ?? '?'}" (another root)`,
+    );
+  }
+  if (listed(rootCrl, cert)) {
+    throw new VerificationError(
+      'ERR_PKI_REVOKED',
+      `"${cert.subjectCommonName ?? '?'}" (serial ${cert.serialNumber}) is revoked by the Root CA CRL`,
+    );
+  }
+}
+
 /** True when `crl` (already verified) lists the serial number of `cert`. */
 function listed(crl: Crl, cert: { readonly serialNumber: string }): boolean {
   return crlState(crl).serials.has(cert.serialNumber);
@@ -445,9 +536,46 @@ function decodeCollateralChain(pems: readonly string[]): Uint8Array[] {
   return out;
 }
 
+/** node's one-shot `crypto.hash` (Node ≥ 20.12), cheaper than a `Hash` object for small inputs. */
+const oneShotHash: ((algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer) | undefined =
+  typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
+/** SHA-256 of `a ‖ b`. */
+function sha256Of(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (oneShotHash === undefined) return createHash('sha256').update(a).update(b).digest();
+  const joined = new Uint8Array(a.length + b.length);
+  joined.set(a);
+  joined.set(b, a.length);
+  return oneShotHash('sha256', joined, 'buffer');
+}
+
+const NO_ADVISORIES: readonly string[] = Object.freeze([]);
+
+/**
+ * {@link mergeAdvisoryIds} of the platform, TDX module and QE levels' advisory lists, remembered
+ * per platform list (the lists are frozen arrays of the parsed collateral, so one result serves
+ * every call with the same three).
+ */
+const mergedAdvisories = new WeakMap<
+  readonly string[],
+  { readonly module: readonly string[]; readonly qe: readonly string[]; readonly ids: readonly string[] }
+>();
+function mergedAdvisoryIds(
+  platform: readonly string[],
+  module: readonly string[],
+  qe: readonly string[],
+): readonly string[] {
+  const known = mergedAdvisories.get(platform);
+  if (known !== undefined && known.module === module && known.qe === qe) return known.ids;
+  const ids = mergeAdvisoryIds(platform, module, qe);
+  if (Object.isFrozen(platform) && Object.isFrozen(module) && Object.isFrozen(qe))
+    mergedAdvisories.set(platform, { module, qe, ids });
+  return ids;
+}
+
 /** SHA-256(attestation key ‖ QE auth data) ‖ 0^32 = QE report data (QVL 4.1.2.4.13). */
 function bindingHolds(quote: EcdsaQuote): boolean {
-  const digest = createHash('sha256').update(quote.attestationKey).update(quote.qeAuthData).digest();
+  const digest = sha256Of(quote.attestationKey, quote.qeAuthData);
   const rd = quote.qeReportBody.reportData;
   if (rd.length !== 64) return false;
   for (let i = 0; i < 32; i++) if (rd[i] !== digest[i]) return false;
@@ -558,27 +686,26 @@ function run(
 
   // ---- D. TCB info. ----
   rec.begin('tcbInfo.signature');
-  const tcbDoc = verifiedDocument<TcbInfo>(
-    {
-      kind: 'tcbInfo',
-      text: collateral.tcbInfo,
-      signature: collateral.tcbInfoSignature,
-      chainPem: collateral.tcbInfoIssuerChain,
-      parse: parseTcbInfo,
-    },
-    ctx,
-    ctx.cache.tcbInfo,
-    keys.tcbInfo,
-  );
+  const tcbDoc =
+    cachedDocument(ctx.cache.tcbInfo, keys.tcbInfo, now) ??
+    verifiedDocument<TcbInfo>(
+      {
+        kind: 'tcbInfo',
+        text: collateral.tcbInfo,
+        signature: collateral.tcbInfoSignature,
+        chainPem: collateral.tcbInfoIssuerChain,
+        parse: parseTcbInfo,
+      },
+      ctx,
+      ctx.cache.tcbInfo,
+      keys.tcbInfo,
+    );
   const tcbInfo = tcbDoc.document;
-  rec.passMemo(
-    tcbInfo,
-    () => `TCB info ${tcbInfo.id} v${tcbInfo.version}, eval ${tcbInfo.tcbEvaluationDataNumber}`,
-  );
+  rec.passMemo(tcbInfo, tcbInfoDetail);
 
   rec.begin('tcbInfo.time');
   checkDocumentTime('TCB info', tcbInfo, now);
-  rec.passMemo(tcbInfo, () => `${tcbInfo.issueDate} ≤ now ≤ ${tcbInfo.nextUpdate}`);
+  rec.passMemo(tcbInfo, documentTimeDetail);
 
   rec.begin('tcbInfo.tee');
   // §1.2 D: id/version against the TEE type: "SGX" v2/v3, "TDX" v3.
@@ -592,24 +719,26 @@ function run(
 
   // ---- E. QE identity. ----
   rec.begin('qeIdentity.signature');
-  const qeDoc = verifiedDocument<QeIdentity>(
-    {
-      kind: 'qeIdentity',
-      text: collateral.qeIdentity,
-      signature: collateral.qeIdentitySignature,
-      chainPem: collateral.qeIdentityIssuerChain,
-      parse: parseQeIdentity,
-    },
-    ctx,
-    ctx.cache.qeIdentity,
-    keys.qeIdentity,
-  );
+  const qeDoc =
+    cachedDocument(ctx.cache.qeIdentity, keys.qeIdentity, now) ??
+    verifiedDocument<QeIdentity>(
+      {
+        kind: 'qeIdentity',
+        text: collateral.qeIdentity,
+        signature: collateral.qeIdentitySignature,
+        chainPem: collateral.qeIdentityIssuerChain,
+        parse: parseQeIdentity,
+      },
+      ctx,
+      ctx.cache.qeIdentity,
+      keys.qeIdentity,
+    );
   const qeIdentity = qeDoc.document;
-  rec.passMemo(qeIdentity, () => `QE identity ${qeIdentity.id}, eval ${qeIdentity.tcbEvaluationDataNumber}`);
+  rec.passMemo(qeIdentity, qeIdentityDetail);
 
   rec.begin('qeIdentity.time');
   checkDocumentTime('QE identity', qeIdentity, now);
-  rec.passMemo(qeIdentity, () => `${qeIdentity.issueDate} ≤ now ≤ ${qeIdentity.nextUpdate}`);
+  rec.passMemo(qeIdentity, documentTimeDetail);
 
   rec.begin('qeIdentity.tee');
   // §1.2 E (QVL 4.1.2.4.14): "QE" for SGX, "TD_QE" for TDX.
@@ -669,21 +798,11 @@ function run(
   // §1.2 B: the Root CA CRL, signed by the root, valid at now, covers the PCK CA, the TCB signing
   // certificates and the root itself.
   const rootCrl = verifiedCrl(parsedCrl(collateral, 'rootCaCrl', ctx.cache), anchor, now, 'Root CA CRL');
-  for (const c of [anchor, ca, tcbDoc.chain[0]!, qeDoc.chain[0]!]) {
-    if (!bytesEqual(c.issuerDer, anchor.subjectDer)) {
-      throw new VerificationError(
-        'ERR_PKI_CRL_MISSING',
-        `no CRL covers "${c.subjectCommonName ?? '?'}" (another root)`,
-      );
-    }
-    if (listed(rootCrl, c)) {
-      throw new VerificationError(
-        'ERR_PKI_REVOKED',
-        `"${c.subjectCommonName ?? '?'}" (serial ${c.serialNumber}) is revoked by the Root CA CRL`,
-      );
-    }
-  }
-  rec.passMemo(rootCrl, () => crlDetail(rootCrl));
+  checkRootCrlCovers(rootCrl, anchor, anchor);
+  checkRootCrlCovers(rootCrl, anchor, ca);
+  checkRootCrlCovers(rootCrl, anchor, tcbDoc.chain[0]!);
+  checkRootCrlCovers(rootCrl, anchor, qeDoc.chain[0]!);
+  rec.passMemo(rootCrl, crlDetail);
 
   rec.begin('crl.pck');
   // §1.2 B / QVL 4.1.2.4.6: the PCK CRL is issued by the leaf's own CA and lists no leaf serial.
@@ -694,7 +813,7 @@ function run(
       `the PCK certificate (serial ${leaf.serialNumber}) is revoked`,
     );
   }
-  rec.passMemo(pckCrl, () => crlDetail(pckCrl));
+  rec.passMemo(pckCrl, crlDetail);
 
   // ---- C. PCK SGX extension. ----
   rec.begin('pck.extension');
@@ -750,17 +869,26 @@ function run(
   // ---- G. Quote signature. ----
   rec.begin('quote.signature');
   // QVL 4.1.2.4.16: ECDSA with the attestation key over header ‖ (v5 descriptor ‖) body.
+  // Without the platform cache the key is used once: crypto.verify imports it from its JWK. Should
+  // node refuse the key, the import below does it again and names the failure.
   const cacheKeys = ctx.cache.attestationKeys;
-  const keyHex = cacheKeys === undefined ? undefined : toHex(quote.attestationKey);
-  let key = keyHex === undefined ? undefined : cacheKeys?.get(keyHex);
-  if (key === undefined) {
-    key = importRawP256(quote.attestationKey);
+  let verified =
+    cacheKeys === undefined
+      ? ecdsaVerifyRaw(quote.attestationKey, quote.signedBytes, quote.signature)
+      : undefined;
+  if (verified === undefined) {
+    const keyHex = cacheKeys === undefined ? undefined : toHex(quote.attestationKey);
+    let key = keyHex === undefined ? undefined : cacheKeys?.get(keyHex);
     if (key === undefined) {
-      throw new VerificationError('ERR_VERIFY_QUOTE_SIGNATURE', 'the attestation key is not a P-256 point');
+      key = importRawP256(quote.attestationKey);
+      if (key === undefined) {
+        throw new VerificationError('ERR_VERIFY_QUOTE_SIGNATURE', 'the attestation key is not a P-256 point');
+      }
+      if (keyHex !== undefined) cacheKeys?.set(keyHex, key);
     }
-    if (keyHex !== undefined) cacheKeys?.set(keyHex, key);
+    verified = ecdsaVerify(key, quote.signedBytes, quote.signature);
   }
-  if (!ecdsaVerify(key, quote.signedBytes, quote.signature)) {
+  if (!verified) {
     throw new VerificationError(
       'ERR_VERIFY_QUOTE_SIGNATURE',
       'the quote signature does not verify under the attestation key',
@@ -777,7 +905,7 @@ function run(
       ? { sgxTcbComponents: ext.tcbComponents, pceSvn: ext.pceSvn }
       : { sgxTcbComponents: ext.tcbComponents, pceSvn: ext.pceSvn, teeTcbSvn: td.teeTcbSvn },
   );
-  rec.passMemo(level, () => `${level.tcbStatus} (tcbDate ${level.tcbDate})`);
+  rec.passMemo(level, tcbLevelDetail);
   facts.platformTcbStatus = level.tcbStatus;
   facts.tcbDate = level.tcbDate;
 
@@ -811,9 +939,9 @@ function run(
       ? convergeTcbStatus(level.tcbStatus, qeLevel.tcbStatus)
       : convergeTcbStatus(level.tcbStatus, module.level.tcbStatus, qeLevel.tcbStatus);
   rec.pass(status);
-  const advisoryIds = mergeAdvisoryIds(
+  const advisoryIds = mergedAdvisoryIds(
     level.advisoryIds,
-    module?.level?.advisoryIds ?? [],
+    module?.level?.advisoryIds ?? NO_ADVISORIES,
     qeLevel.advisoryIds,
   );
   facts.tcbStatus = status;
@@ -832,12 +960,11 @@ function run(
     rootCrl.nextUpdate.getTime(),
     pckCrl.nextUpdate.getTime(),
   );
-  for (const c of path) expires = Math.min(expires, c.notAfter);
-  for (const c of tcbDoc.chain) expires = Math.min(expires, c.notAfter.getTime());
-  for (const c of qeDoc.chain) expires = Math.min(expires, c.notAfter.getTime());
+  for (let i = 0; i < path.length; i++) expires = Math.min(expires, path[i]!.notAfter);
+  expires = Math.min(expires, earliestNotAfter(tcbDoc.chain), earliestNotAfter(qeDoc.chain));
   const collateralIssuedAt = iso(issued);
   const collateralExpiresAt = iso(expires);
-  const verifiedAt = now.toISOString();
+  const verifiedAt = isoOfNow(now);
   facts.collateralIssuedAt = collateralIssuedAt;
   facts.collateralExpiresAt = collateralExpiresAt;
   facts.verifiedAt = verifiedAt;

@@ -8,44 +8,60 @@ import { toHex } from '../wire/hex.ts';
 import type { SgxReportBody, TdReport } from '../wire/report.ts';
 import type { EnclaveIdentity, TdIdentity } from './types.ts';
 
+/**
+ * Lowercase hex of byte fields that share `first`'s `ArrayBuffer` (a parsed report's fields are
+ * views into one private copy): one `Buffer` over that buffer serves them all, instead of one
+ * wrapper per field. A field on another buffer goes through {@link toHex}.
+ */
+function hexOfFields(first: Uint8Array): (bytes: Uint8Array) => string {
+  const buffer = first.buffer;
+  const all = Buffer.from(buffer);
+  return (bytes) =>
+    bytes.buffer === buffer
+      ? all.toString('hex', bytes.byteOffset, bytes.byteOffset + bytes.byteLength)
+      : toHex(bytes);
+}
+
 /** The {@link EnclaveIdentity} of an SGX report body (a quote's or an IAS report's), frozen. */
 export function toEnclaveIdentity(b: SgxReportBody): EnclaveIdentity {
+  const hex = hexOfFields(b.mrEnclave);
   return Object.freeze({
-    mrEnclave: toHex(b.mrEnclave),
-    mrSigner: toHex(b.mrSigner),
+    mrEnclave: hex(b.mrEnclave),
+    mrSigner: hex(b.mrSigner),
     isvProdId: b.isvProdId,
     isvSvn: b.isvSvn,
-    attributes: toHex(b.attributes),
+    attributes: hex(b.attributes),
     debug: b.debug,
     miscSelect: b.miscSelect,
-    cpuSvn: toHex(b.cpuSvn),
-    isvExtProdId: toHex(b.isvExtProdId),
-    isvFamilyId: toHex(b.isvFamilyId),
-    configId: toHex(b.configId),
+    cpuSvn: hex(b.cpuSvn),
+    isvExtProdId: hex(b.isvExtProdId),
+    isvFamilyId: hex(b.isvFamilyId),
+    configId: hex(b.configId),
     configSvn: b.configSvn,
-    reportData: toHex(b.reportData),
+    reportData: hex(b.reportData),
   });
 }
 
 /** The {@link TdIdentity} of a TD report (TDX 1.0 or 1.5), frozen. */
 export function toTdIdentity(r: TdReport): TdIdentity {
+  const hex = hexOfFields(r.mrTd);
   const base = {
-    teeTcbSvn: toHex(r.teeTcbSvn),
-    mrSeam: toHex(r.mrSeam),
-    mrSignerSeam: toHex(r.mrSignerSeam),
-    seamAttributes: toHex(r.seamAttributes),
-    tdAttributes: toHex(r.tdAttributes),
+    teeTcbSvn: hex(r.teeTcbSvn),
+    mrSeam: hex(r.mrSeam),
+    mrSignerSeam: hex(r.mrSignerSeam),
+    seamAttributes: hex(r.seamAttributes),
+    tdAttributes: hex(r.tdAttributes),
     debug: r.debug,
-    xfam: toHex(r.xfam),
-    mrTd: toHex(r.mrTd),
-    mrConfigId: toHex(r.mrConfigId),
-    mrOwner: toHex(r.mrOwner),
-    mrOwnerConfig: toHex(r.mrOwnerConfig),
-    rtmr: Object.freeze([toHex(r.rtmr[0]), toHex(r.rtmr[1]), toHex(r.rtmr[2]), toHex(r.rtmr[3])] as const),
-    reportData: toHex(r.reportData),
+    xfam: hex(r.xfam),
+    mrTd: hex(r.mrTd),
+    mrConfigId: hex(r.mrConfigId),
+    mrOwner: hex(r.mrOwner),
+    mrOwnerConfig: hex(r.mrOwnerConfig),
+    rtmr: Object.freeze([hex(r.rtmr[0]), hex(r.rtmr[1]), hex(r.rtmr[2]), hex(r.rtmr[3])] as const),
+    reportData: hex(r.reportData),
   };
   if (r.kind === 'td15') {
-    return Object.freeze({ ...base, teeTcbSvn2: toHex(r.teeTcbSvn2), mrServiceTd: toHex(r.mrServiceTd) });
+    return Object.freeze({ ...base, teeTcbSvn2: hex(r.teeTcbSvn2), mrServiceTd: hex(r.mrServiceTd) });
   }
   return Object.freeze(base);
 }

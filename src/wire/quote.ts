@@ -457,8 +457,6 @@ function decodePemBody(
 
 const PEM_BEGIN = '-----BEGIN CERTIFICATE-----';
 const PEM_END = '-----END CERTIFICATE-----';
-/** Decodes the PEM text (checked to be ASCII first); one decoder for every parse. */
-const ASCII = new TextDecoder();
 
 /**
  * True when `data[start, end)` is only whitespace: of the bytes {@link splitPemChain} admits, the
@@ -470,6 +468,15 @@ function isBlank(data: Uint8Array, start: number, end: number): boolean {
     if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
   }
   return true;
+}
+
+/** Refuses a chain holding anything but printable ASCII, tab, CR and LF (before `end`). */
+function checkPemText(data: Uint8Array, end: number, offset: number, field: string): void {
+  for (let i = 0; i < end; i++) {
+    const b = data[i]!;
+    if (b >= 0x80 || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d))
+      fail('ERR_PEM_INVALID', offset + i, field, 'PCK certificate chain is not PEM text');
+  }
 }
 
 /**
@@ -485,13 +492,25 @@ function splitPemChain(
   // The chain is ASCII PEM text; Intel's quoting library appends a NUL terminator.
   let end = data.length;
   while (end > 0 && data[end - 1] === 0) end--;
-  for (let i = 0; i < end; i++) {
-    const b = data[i]!;
-    if (b >= 0x80 || (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d))
-      fail('ERR_PEM_INVALID', offset + i, field, 'PCK certificate chain is not PEM text');
+  try {
+    return splitPemText(data, end, offset, field);
+  } catch (e) {
+    // Any byte that is not PEM text is the error to report, as if checked first (it always fails
+    // the split: outside a block it is not blank, inside one it is not base64).
+    checkPemText(data, end, offset, field);
+    throw e;
   }
-  // ASCII only (checked above), so string indices are byte offsets.
-  const text = ASCII.decode(data.subarray(0, end));
+}
+
+function splitPemText(
+  data: Uint8Array,
+  end: number,
+  offset: number,
+  field: string,
+): { pem: readonly string[]; der: readonly Uint8Array[] } {
+  // One character per byte, so string indices are byte offsets (any byte that is not ASCII fails
+  // below, and splitPemChain reports it).
+  const text = Buffer.from(data.buffer, data.byteOffset, end).toString('latin1');
   const pem: string[] = [];
   const der: Uint8Array[] = [];
   // One fresh buffer for every certificate (base64 is 4 characters per 3 bytes, at most).
@@ -503,9 +522,10 @@ function splitPemChain(
     if (!isBlank(data, pos, begin === -1 ? end : begin))
       fail('ERR_PEM_INVALID', offset + pos, field, 'text outside PEM certificate blocks');
     if (begin === -1) break;
-    const stop = text.indexOf(PEM_END, begin + PEM_BEGIN.length);
+    const bodyStart = begin + PEM_BEGIN.length;
+    const stop = text.indexOf(PEM_END, bodyStart);
     if (stop === -1) fail('ERR_PEM_INVALID', offset + begin, field, 'unterminated PEM certificate block');
-    const cert = decodePemBody(data, begin + PEM_BEGIN.length, stop, offset, field, out, used);
+    const cert = decodePemBody(data, bodyStart, stop, offset, field, out, used);
     used += cert.length;
     der.push(cert);
     pem.push(text.slice(begin, stop + PEM_END.length));

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isAttestError, ParseError } from '../../src/errors.ts';
 import {
+  BytesMemo,
   DER_TAG,
   type DerReader,
   decodeDerTree,
@@ -443,6 +444,44 @@ describe('DER properties', () => {
           if (!isAttestError(e)) throw e;
         }
       }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('BytesMemo (OID and name memo of the fast paths)', () => {
+  test('a hit needs the same bytes; a range of a larger array is looked up by its bytes', () => {
+    const memo = new BytesMemo<string>(4);
+    const a = new Uint8Array([0x55, 0x1d, 0x13]);
+    memo.set(a, 0, 3, 'basicConstraints');
+    assert.equal(memo.get(new Uint8Array([9, 0x55, 0x1d, 0x13, 9]), 1, 4), 'basicConstraints');
+    assert.equal(memo.get(new Uint8Array([0x55, 0x1d, 0x14]), 0, 3), undefined);
+    assert.equal(memo.get(new Uint8Array([0x55, 0x1d]), 0, 2), undefined);
+    // The memo keeps its own copy: changing the array it was given does not change a later hit.
+    a[2] = 0x14;
+    assert.equal(memo.get(new Uint8Array([0x55, 0x1d, 0x13]), 0, 3), 'basicConstraints');
+    assert.equal(memo.get(a, 0, 3), undefined);
+  });
+
+  test('bounded: emptied when full', () => {
+    const memo = new BytesMemo<number>(2);
+    for (let i = 0; i < 3; i++) memo.set(new Uint8Array([i]), 0, 1, i);
+    assert.equal(memo.get(new Uint8Array([2]), 0, 1), 2);
+    assert.equal(memo.get(new Uint8Array([0]), 0, 1), undefined);
+  });
+
+  test('property: a value is returned only for the bytes it was stored under', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 24 }),
+        fc.uint8Array({ minLength: 0, maxLength: 24 }),
+        (x, y) => {
+          const memo = new BytesMemo<string>(8);
+          memo.set(x, 0, x.length, 'x');
+          const same = x.length === y.length && x.every((v, i) => v === y[i]);
+          assert.equal(memo.get(y, 0, y.length), same ? 'x' : undefined);
+        },
+      ),
       { numRuns: 300 },
     );
   });

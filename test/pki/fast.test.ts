@@ -3,6 +3,7 @@
  * chain DER the quote parser hands over, and the parse-cache rules for a chain's leaf.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -221,6 +222,15 @@ describe('a chain leaf is parsed afresh unless a leaf cache is given', () => {
       parsesOf(() => verifyChain([...chain], { ...opts, leafSignatureCache })),
       0,
     );
+  });
+
+  test('a fresh entry is frozen; its hashes, computed on request, are those of its DER and key', () => {
+    const der = LEAVES[0]!.slice();
+    const e = freshCertificateEntry(der.slice());
+    assert.ok(Object.isFrozen(e));
+    assert.equal(e.spkiSha256, createHash('sha256').update(e.spki).digest('hex'));
+    assert.equal(e.sha256, createHash('sha256').update(der).digest('hex'));
+    assert.equal(e.sha256, parseCertificate(der).sha256);
   });
 
   test('the SGX extension of a fresh entry is read from that entry', () => {

@@ -1490,3 +1490,38 @@ describe('parseQuote: error offsets and field paths (pinned)', () => {
     });
   }
 });
+
+describe('parseQuote: a byte that is not PEM text is the error reported, wherever it is', () => {
+  const tdx = vector('phala-dcap-qvl/tdx_quote');
+  const latin1 = Buffer.from(tdx).toString('latin1');
+  const firstEnd = latin1.indexOf('-----END CERTIFICATE-----') + '-----END CERTIFICATE-----'.length;
+  const notPemText = (offset: number) => (e: unknown) => {
+    assert.ok(e instanceof ParseError, `expected a ParseError, got ${String(e)}`);
+    assert.equal(e.code, 'ERR_PEM_INVALID');
+    assert.equal(e.offset, offset);
+    assert.match(e.message, /not PEM text/);
+    return true;
+  };
+
+  test('between two PEM blocks (not only "text outside PEM certificate blocks")', () => {
+    const b = tdx.slice();
+    assert.equal(b[firstEnd], 0x0a);
+    b[firstEnd] = 0x80;
+    assert.throws(() => parseQuote(b, { allowTrailing: true }), notPemText(firstEnd));
+  });
+
+  test('after a block that is broken earlier (END marker spoiled, then a control byte further on)', () => {
+    const b = tdx.slice();
+    const last = latin1.lastIndexOf('-----BEGIN CERTIFICATE-----') + 40;
+    b[firstEnd - 3] = 0x2e;
+    b[last] = 0x01;
+    assert.throws(() => parseQuote(b, { allowTrailing: true }), notPemText(last));
+  });
+
+  test('a NUL inside a base64 body', () => {
+    const b = tdx.slice();
+    const at = latin1.indexOf('-----BEGIN CERTIFICATE-----') + 200;
+    b[at] = 0x00;
+    assert.throws(() => parseQuote(b, { allowTrailing: true }), notPemText(at));
+  });
+});
