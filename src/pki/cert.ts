@@ -20,7 +20,7 @@ import {
 } from 'node:crypto';
 import { CryptoError, ParseError } from '../errors.ts';
 import { bytesEqual, toHex } from '../wire/hex.ts';
-import { DER_TAG, type DerReader, parseDer } from './der.ts';
+import { BytesMemo, DER_TAG, type DerReader, parseDer } from './der.ts';
 import { type FastCertificateFields, fastCertificateFields } from './fast.ts';
 import { decodePemBlocks } from './pem.ts';
 
@@ -384,23 +384,18 @@ export function readExtensions(r: DerReader, field: string): CertExtension[] {
 
 /**
  * Parsed basicConstraints and keyUsage values by their bytes (a few distinct values: every PCK
- * leaf carries the same ones). The results are frozen and shared.
+ * leaf carries the same ones), in the byte-keyed memo the DER reader uses for OIDs: a lookup builds
+ * no key string. The results are frozen and shared.
  */
-const smallExtensionMemo = new Map<string, BasicConstraints | readonly KeyUsageName[]>();
-const MEMO_KEY = new TextDecoder('latin1');
+const basicConstraintsMemo = new BytesMemo<BasicConstraints>(64);
+const keyUsageMemo = new BytesMemo<readonly KeyUsageName[]>(64);
 
-function memoised<T extends BasicConstraints | readonly KeyUsageName[]>(
-  kind: string,
-  value: Uint8Array,
-  parse: (value: Uint8Array) => T,
-): T {
+function memoised<T>(memo: BytesMemo<T>, value: Uint8Array, parse: (value: Uint8Array) => T): T {
   if (value.length > 16) return parse(value);
-  const key = kind + MEMO_KEY.decode(value);
-  const known = smallExtensionMemo.get(key);
-  if (known !== undefined) return known as T;
+  const known = memo.get(value, 0, value.length);
+  if (known !== undefined) return known;
   const parsed = parse(value);
-  if (smallExtensionMemo.size >= 64) smallExtensionMemo.clear();
-  smallExtensionMemo.set(key, parsed);
+  memo.set(value, 0, value.length, parsed);
   return parsed;
 }
 
@@ -681,8 +676,8 @@ function parseEntry(der: Uint8Array, knownSha256?: string): CertEntry {
     der,
     fields,
     publicKey,
-    bc === undefined ? undefined : memoised('bc', bc.value, parseBasicConstraints),
-    ku === undefined ? undefined : memoised('ku', ku.value, (v) => Object.freeze(parseKeyUsage(v))),
+    bc === undefined ? undefined : memoised(basicConstraintsMemo, bc.value, parseBasicConstraints),
+    ku === undefined ? undefined : memoised(keyUsageMemo, ku.value, (v) => Object.freeze(parseKeyUsage(v))),
     // The usual 20-byte key identifiers directly; any other encoding through the DER reader.
     ski === undefined
       ? undefined
