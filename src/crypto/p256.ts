@@ -12,6 +12,7 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  type ECDH,
   type JsonWebKey,
   KeyObject,
   sign,
@@ -339,38 +340,62 @@ export interface EphemeralEcdh {
 }
 
 /**
+ * One native ECDH context for every ephemeral key of this thread (and every ECDSA nonce point):
+ * each use sets its scalar and runs synchronously, and JavaScript runs one thing at a time on a
+ * thread, so uses never interleave. A context per key would leave one native EC key per session
+ * behind until the garbage collector gets round to it; this way a key is 32 bytes of scalar. The
+ * context keeps the last scalar set, as a dropped context would until it is collected.
+ */
+let scratchEcdh: ECDH | undefined;
+
+/** The shared context (see {@link scratchEcdh}) with `scalarBE` set. */
+function ecdhWith(scalarBE: Uint8Array): ECDH {
+  scratchEcdh ??= createECDH('prime256v1');
+  scratchEcdh.setPrivateKey(scalarBE);
+  return scratchEcdh;
+}
+
+/** An ephemeral key of {@link createEphemeralEcdh}: its scalar and public key, nothing native. */
+class Ephemeral implements EphemeralEcdh {
+  readonly publicKey: Uint8Array;
+  readonly #scalarBE: Uint8Array;
+
+  constructor(scalarBE: Uint8Array) {
+    this.#scalarBE = scalarBE;
+    const sec1 = ecdhWith(scalarBE).getPublicKey(); // 04 ‖ X ‖ Y, big-endian
+    const publicKey = new Uint8Array(PUBLIC_SIZE);
+    publicKey.set(reversed(sec1.subarray(1, 1 + SCALAR_SIZE)), 0);
+    publicKey.set(reversed(sec1.subarray(1 + SCALAR_SIZE)), SCALAR_SIZE);
+    this.publicKey = publicKey;
+    Object.freeze(this);
+  }
+
+  sharedSecretLE(peerPublicLE: Uint8Array): Uint8Array {
+    validateEc256Public(peerPublicLE);
+    const peer = new Uint8Array(1 + PUBLIC_SIZE);
+    peer[0] = 0x04;
+    peer.set(reversed(peerPublicLE.subarray(0, SCALAR_SIZE)), 1);
+    peer.set(reversed(peerPublicLE.subarray(SCALAR_SIZE)), 1 + SCALAR_SIZE);
+    let shared: Buffer;
+    try {
+      shared = ecdhWith(this.#scalarBE).computeSecret(peer);
+    } catch (cause) {
+      throw new CryptoError('ERR_CRYPTO_INVALID_PUBLIC_KEY', 'the public key does not import', { cause });
+    }
+    const out = reversed(shared);
+    shared.fill(0);
+    return out;
+  }
+}
+
+/**
  * Makes an {@link EphemeralEcdh} from `random` (default: the system CSPRNG), with the same scalar
  * draws as {@link generateEcKeyPair}: the same source gives the same key (so Intel's sample
- * vectors still reproduce).
+ * vectors still reproduce). The key holds its 32-byte scalar and nothing native: thousands can
+ * wait mid-protocol at little cost.
  */
 export function createEphemeralEcdh(random: RandomSource = systemRandom): EphemeralEcdh {
-  const scalarBE = drawScalarBE(random);
-  const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(scalarBE);
-  scalarBE.fill(0);
-  const sec1 = ecdh.getPublicKey(); // 04 ‖ X ‖ Y, big-endian
-  const publicKey = new Uint8Array(PUBLIC_SIZE);
-  publicKey.set(reversed(sec1.subarray(1, 1 + SCALAR_SIZE)), 0);
-  publicKey.set(reversed(sec1.subarray(1 + SCALAR_SIZE)), SCALAR_SIZE);
-  return Object.freeze({
-    publicKey,
-    sharedSecretLE(peerPublicLE: Uint8Array): Uint8Array {
-      validateEc256Public(peerPublicLE);
-      const peer = new Uint8Array(1 + PUBLIC_SIZE);
-      peer[0] = 0x04;
-      peer.set(reversed(peerPublicLE.subarray(0, SCALAR_SIZE)), 1);
-      peer.set(reversed(peerPublicLE.subarray(SCALAR_SIZE)), 1 + SCALAR_SIZE);
-      let shared: Buffer;
-      try {
-        shared = ecdh.computeSecret(peer);
-      } catch (cause) {
-        throw new CryptoError('ERR_CRYPTO_INVALID_PUBLIC_KEY', 'the public key does not import', { cause });
-      }
-      const out = reversed(shared);
-      shared.fill(0);
-      return out;
-    },
-  });
+  return new Ephemeral(drawScalarBE(random));
 }
 
 /** ECDSA with a caller-chosen nonce source: s = k⁻¹ (z + r·d) mod n, returned as P1363 r ‖ s. */
@@ -379,9 +404,7 @@ function signWithNonce(key: KeyObject, data: Uint8Array, nonces: RandomSource): 
   const z = beToBigInt(sha256(data)); // SHA-256 output is exactly the bit length of n: no truncation.
   for (let i = 0; i < MAX_DRAWS; i++) {
     const kBE = drawScalarBE(nonces);
-    const ecdh = createECDH('prime256v1');
-    ecdh.setPrivateKey(kBE);
-    const r = mod(beToBigInt(new Uint8Array(ecdh.getPublicKey()).subarray(1, 1 + SCALAR_SIZE)), N);
+    const r = mod(beToBigInt(new Uint8Array(ecdhWith(kBE).getPublicKey()).subarray(1, 1 + SCALAR_SIZE)), N);
     if (r === 0n) continue;
     const k = beToBigInt(kBE);
     const s = mod(modPow(k, N - 2n, N) * (z + r * d), N);

@@ -362,4 +362,26 @@ describe('createEphemeralEcdh: the RA key exchange without a KeyObject (§6.1)',
       { numRuns: 50 },
     );
   });
+  test('many keys alive at once, used in any order, each with its own scalar (one shared native context)', () => {
+    const n = 16;
+    const eph = Array.from({ length: n }, () => createEphemeralEcdh());
+    const peers = Array.from({ length: n }, () => generateEcKeyPair());
+    // Reverse order, and an ECDSA nonce point in between: neither may disturb the other keys.
+    for (let i = n - 1; i >= 0; i--) {
+      const e = eph[i]!;
+      const p = peers[i]!;
+      assert.deepEqual(e.sharedSecretLE(p.publicKey), ecdhSharedSecretLE(p.privateKey, e.publicKey));
+      const other = peers[(i + 1) % n]!;
+      assert.ok(
+        verifySgx(
+          other.publicKey,
+          new Uint8Array([i]),
+          signSgx(other.privateKey, new Uint8Array([i]), {
+            dangerouslyNonceSource: () => new Uint8Array(32).fill(i + 1),
+          }),
+        ),
+      );
+      assert.deepEqual(e.sharedSecretLE(p.publicKey), ecdhSharedSecretLE(p.privateKey, e.publicKey));
+    }
+  });
 });
