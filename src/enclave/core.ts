@@ -66,18 +66,31 @@ interface Context {
    * as `generateEcKeyPair`, no KeyObject import per session); dropped once the ECDH is done.
    */
   privateKey: EphemeralEcdh | undefined;
+  /** g_a, until msg3 is built. */
   gA: Uint8Array | undefined;
-  keys: RaKeys | undefined;
+  /**
+   * The session keys: all five while msg2 is processed; after msg3 only MK and SK, the two the
+   * rest of the session uses (KDK, SMK and VK are zero-filled then).
+   */
+  keys: RaKeys | SessionKeys | undefined;
   result: AttestationResult | undefined;
 }
 
-function zeroKeys(keys: RaKeys | undefined): void {
+/** The keys a session keeps after msg3: MK for the result's MAC, SK for the secret (§6.5). */
+interface SessionKeys {
+  readonly mk: Uint8Array;
+  readonly sk: Uint8Array;
+}
+
+function zeroKeys(keys: RaKeys | SessionKeys | undefined): void {
   if (keys === undefined) return;
-  keys.kdk.fill(0);
-  keys.smk.fill(0);
+  if ('kdk' in keys) {
+    keys.kdk.fill(0);
+    keys.smk.fill(0);
+    keys.vk.fill(0);
+  }
   keys.sk.fill(0);
   keys.mk.fill(0);
-  keys.vk.fill(0);
 }
 
 /**
@@ -263,10 +276,17 @@ export class RaCore {
     // §6.4, §6.6 row 10: msg3 = mac ‖ g_a ‖ ps_sec_prop ‖ quote, mac = CMAC_SMK(msg3[16..)).
     const psSecProp = new Uint8Array(SGX_PS_SEC_PROP_SIZE);
     const mac = aesCmac(keys.smk, msg3MacData({ gA, psSecProp, quote }));
-    // a is no longer needed: the ECDH is done (drop the handle; ECDH contexts cannot be zero-filled).
+    const msg3 = encodeMsg3({ mac, gA, psSecProp, quote });
+    // a, g_a, KDK, SMK and VK are no longer needed: the ECDH is done and msg3 is MACed. What waits
+    // for the attestation result is MK and SK.
     ctx.privateKey = undefined;
+    ctx.gA = undefined;
+    ctx.keys = { mk: keys.mk, sk: keys.sk };
+    keys.kdk.fill(0);
+    keys.smk.fill(0);
+    keys.vk.fill(0);
     ctx.phase = 'msg3';
-    return encodeMsg3({ mac, gA, psSecProp, quote });
+    return msg3;
   }
 
   /** `verify_att_result_mac` (§6.5): CMAC_MK over the 97-byte platform info blob, constant time. */
