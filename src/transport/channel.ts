@@ -63,10 +63,72 @@ const CLOSE_GRACE_MS = 2_000;
  */
 const WRITE_PIECE = 960;
 
-interface Waiter {
-  readonly resolve: (frame: Frame) => void;
-  readonly reject: (error: unknown) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
+/**
+ * Who waits for the next frame ({@link FrameChannel.receiveInto}): exactly one of its methods is
+ * called, once. The session driver is its own sink, so a parked session needs no promise, closure
+ * or waiter object per step.
+ */
+export interface FrameSink {
+  /** The next frame arrived. */
+  onFrame(frame: Frame): void;
+  /** No frame will come: the channel ended, failed or timed out (an `AttestError`). */
+  onReceiveError(error: AttestError): void;
+}
+
+/** The {@link FrameSink} behind the promise of {@link FrameChannel.receive}. */
+class PromiseSink implements FrameSink {
+  readonly promise: Promise<Frame>;
+  #resolve!: (frame: Frame) => void;
+  #reject!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<Frame>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+  }
+
+  onFrame(frame: Frame): void {
+    this.#resolve(frame);
+  }
+
+  onReceiveError(error: AttestError): void {
+    this.#reject(error);
+  }
+}
+
+/** The channel of a socket: the socket listeners below are shared by all channels (no closures). */
+const CHANNEL = Symbol('attestkit.frameChannel');
+type ChannelSocket = TLSSocket & { [CHANNEL]?: FrameChannel };
+
+/** The channel's private event handlers, set by its static block (they reach its private fields). */
+interface ChannelEvents {
+  data(channel: FrameChannel, chunk: Uint8Array): void;
+  peerEnd(channel: FrameChannel): void;
+  error(channel: FrameChannel, err: unknown): void;
+  close(channel: FrameChannel): void;
+  timeout(channel: FrameChannel, timeoutMs: number): void;
+}
+let events: ChannelEvents;
+
+function onSocketData(this: ChannelSocket, chunk: Buffer): void {
+  const ch = this[CHANNEL];
+  if (ch !== undefined) events.data(ch, chunk);
+}
+function onSocketEnd(this: ChannelSocket): void {
+  const ch = this[CHANNEL];
+  if (ch !== undefined) events.peerEnd(ch);
+}
+function onSocketError(this: ChannelSocket, err: unknown): void {
+  const ch = this[CHANNEL];
+  if (ch !== undefined) events.error(ch, err);
+}
+function onSocketClose(this: ChannelSocket): void {
+  const ch = this[CHANNEL];
+  if (ch !== undefined) events.close(ch);
+}
+function onReceiveTimeout(channel: FrameChannel, timeoutMs: number): void {
+  events.timeout(channel, timeoutMs);
 }
 
 /** A factory for the `ERR_NET_CLOSED` error of an ordinary close (built only when it is needed). */
@@ -106,7 +168,9 @@ export class FrameChannel {
   /** {@link FrameChannel.closed}, made when first asked for. */
   #closed: Promise<void> | undefined;
   #resolveClosed: (() => void) | undefined;
-  #waiter: Waiter | undefined;
+  /** Who waits for the next frame, and its deadline. */
+  #sink: FrameSink | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
   /** Encoded frames (or what is left of them) waiting to be written, in order. */
   #outbox: Uint8Array[] = [];
   /** A piece is in the socket: the next waits for its callback. */
@@ -125,20 +189,55 @@ export class FrameChannel {
     this.#decoder = new FrameDecoder(
       options.maxBodyLength === undefined ? undefined : { maxBodyLength: options.maxBodyLength },
     );
+    if ((socket as ChannelSocket)[CHANNEL] !== undefined)
+      throw new TypeError('this socket already carries a FrameChannel');
     socket.setNoDelay(true); // ping-pong of small frames: no Nagle delay
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onPeerEnd());
-    socket.on('error', (err: unknown) => {
-      this.#finish(
-        () => new NetworkError('ERR_NET_CLOSED', `connection error: ${errorLabel(err)}`, { cause: err }),
-      );
-    });
-    socket.on('close', () => {
-      this.#socketClosed = true;
-      this.#finish(CLOSED);
-      this.#resolveClosed?.();
-      this.#resolveClosed = undefined;
-    });
+    (socket as ChannelSocket)[CHANNEL] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
+  }
+
+  static {
+    events = {
+      data: (ch, chunk) => ch.#onData(chunk),
+      peerEnd: (ch) => ch.#onPeerEnd(),
+      error: (ch, err) =>
+        ch.#finish(
+          () => new NetworkError('ERR_NET_CLOSED', `connection error: ${errorLabel(err)}`, { cause: err }),
+        ),
+      close: (ch) => {
+        ch.#socketClosed = true;
+        ch.#finish(CLOSED);
+        ch.#resolveClosed?.();
+        ch.#resolveClosed = undefined;
+      },
+      timeout: (ch, timeoutMs) => {
+        // The receive deadline passed.
+        const sink = ch.#sink;
+        ch.#sink = undefined;
+        ch.#timer = undefined;
+        const e = new NetworkError(
+          'ERR_NET_TIMEOUT',
+          `no complete frame from the peer within ${timeoutMs} ms`,
+        );
+        ch.abort(e);
+        sink?.onReceiveError(e);
+      },
+    };
+  }
+
+  /** Hands `frame` or `error` to the waiting sink, if any; true when there was one. */
+  #deliver(frame: Frame | undefined, error?: AttestError): boolean {
+    const sink = this.#sink;
+    if (sink === undefined) return false;
+    this.#sink = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (frame !== undefined) sink.onFrame(frame);
+    else sink.onReceiveError(error!);
+    return true;
   }
 
   /** The error that ended the channel, if it has ended. */
@@ -183,14 +282,7 @@ export class FrameChannel {
           length: frame.body.length,
         });
       }
-      const w = this.#waiter;
-      if (w !== undefined && this.#queue.length === 0) {
-        this.#waiter = undefined;
-        clearTimeout(w.timer);
-        w.resolve(frame);
-      } else {
-        this.#queue.push(frame);
-      }
+      if (this.#queue.length > 0 || !this.#deliver(frame)) this.#queue.push(frame);
     }
     // Flow control: hold further bytes in the kernel while decoded frames wait for the reader.
     if (this.#queue.length > 0) this.#socket.pause();
@@ -220,12 +312,7 @@ export class FrameChannel {
    */
   #finish(error: AttestError | (() => AttestError)): void {
     if (this.#error === undefined) this.#error = error;
-    const w = this.#waiter;
-    if (w !== undefined) {
-      this.#waiter = undefined;
-      clearTimeout(w.timer);
-      w.reject(this.#terminal());
-    }
+    if (this.#sink !== undefined) this.#deliver(undefined, this.#terminal());
   }
 
   /**
@@ -234,28 +321,34 @@ export class FrameChannel {
    * connection failed, or with `ERR_FRAME_HEADER_INVALID` / `ERR_FRAME_TOO_LARGE` for a bad frame.
    */
   receive(timeoutMs: number): Promise<Frame> {
+    const sink = new PromiseSink();
+    this.receiveInto(timeoutMs, sink);
+    return sink.promise;
+  }
+
+  /**
+   * {@link FrameChannel.receive} for a caller that is its own {@link FrameSink}: `sink.onFrame` or
+   * `sink.onReceiveError` is called once, with the same outcomes and deadline, possibly before this
+   * returns (a frame already queued, a channel already ended). Throws `RangeError` for a bad
+   * `timeoutMs` and `Error` when a receive is already pending.
+   */
+  receiveInto(timeoutMs: number, sink: FrameSink): void {
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
       throw new RangeError('timeoutMs must be a positive number');
-    if (this.#waiter !== undefined) throw new Error('FrameChannel.receive: a receive is already pending');
+    if (this.#sink !== undefined) throw new Error('FrameChannel.receive: a receive is already pending');
     const queued = this.#queue.shift();
     if (queued !== undefined) {
       if (this.#queue.length === 0 && this.#error === undefined) this.#socket.resume();
-      return Promise.resolve(queued);
+      sink.onFrame(queued);
+      return;
     }
-    if (this.#error !== undefined) return Promise.reject(this.#terminal());
-    return new Promise<Frame>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiter = undefined;
-        const e = new NetworkError(
-          'ERR_NET_TIMEOUT',
-          `no complete frame from the peer within ${timeoutMs} ms`,
-        );
-        this.abort(e);
-        reject(e);
-      }, timeoutMs);
-      this.#waiter = { resolve, reject, timer };
-      this.#socket.resume();
-    });
+    if (this.#error !== undefined) {
+      sink.onReceiveError(this.#terminal());
+      return;
+    }
+    this.#sink = sink;
+    this.#timer = setTimeout(onReceiveTimeout, timeoutMs, this, timeoutMs);
+    this.#socket.resume();
   }
 
   /**

@@ -9,6 +9,7 @@
 export {
   FrameChannel,
   type FrameChannelOptions,
+  type FrameSink,
   type PeerInfo,
   TRANSPORT_CHANNELS,
   type TransportSide,

@@ -14,10 +14,10 @@ import { createServer, type Server, type TLSSocket } from 'node:tls';
 import { ConfigError, NetworkError } from '../errors.ts';
 import { FrameChannel, type PeerInfo, publishDiagnostic, TRANSPORT_CHANNELS } from './channel.ts';
 import {
+  type RunningSession,
   resolveTimeouts,
-  runSession,
-  type SessionEnd,
   type SessionHandler,
+  startSession,
   type TransportLimits,
 } from './session.ts';
 
@@ -65,7 +65,7 @@ function errorCode(err: unknown): string {
 
 /**
  * Starts a TLS server that hands each connection to `options.onSession(peer)` and drives it with
- * {@link runSession}. Resolves once listening; rejects with `ERR_CONFIG_INVALID` if it cannot listen
+ * `runSession` (its callback form). Resolves once listening; rejects with `ERR_CONFIG_INVALID` if it cannot listen
  * (address in use, permission).
  */
 export async function startFrameServer(options: FrameServerOptions): Promise<FrameServer> {
@@ -90,7 +90,10 @@ export async function startFrameServer(options: FrameServerOptions): Promise<Fra
   server.maxConnections = maxConnections;
 
   const channels = new Set<FrameChannel>();
-  const sessions = new Set<Promise<SessionEnd>>();
+  const sessions = new Set<RunningSession>();
+  /** Resolves `close()` once the last session has ended (made by the first `close()`). */
+  let idle: (() => void) | undefined;
+  let allEnded: Promise<void> | undefined;
   const sockets = new Set<Socket>();
 
   server.on('connection', (socket: Socket) => {
@@ -128,12 +131,16 @@ export async function startFrameServer(options: FrameServerOptions): Promise<Fra
       return;
     }
     channels.add(channel);
-    const session = runSession(channel, handler, limits);
-    sessions.add(session);
-    void session.then(() => {
-      sessions.delete(session);
+    let session: RunningSession | undefined;
+    // A session can end before startSession returns (a handler whose start throws at once).
+    session = startSession(channel, handler, limits, () => {
       channels.delete(channel);
+      if (session === undefined) return;
+      sessions.delete(session);
+      if (sessions.size === 0) idle?.();
     });
+    if (session.finished) session = undefined;
+    else sessions.add(session);
   });
 
   // A server-level error after listening (rare) must not crash the process; sessions carry their own errors.
@@ -169,7 +176,12 @@ export async function startFrameServer(options: FrameServerOptions): Promise<Fra
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const ch of channels) ch.abort(new NetworkError('ERR_NET_CLOSED', 'the server is shutting down'));
       for (const socket of sockets) socket.destroy(); // connections still in their handshake
-      await Promise.all([...sessions]);
+      if (sessions.size > 0) {
+        allEnded ??= new Promise<void>((resolve) => {
+          idle = resolve;
+        });
+        await allEnded;
+      }
       await stopped;
     },
   };

@@ -9,9 +9,15 @@
  *
  * @module
  */
-import { isAttestError, NetworkError } from '../errors.ts';
+import { type AttestError, isAttestError, NetworkError } from '../errors.ts';
 import type { Frame } from '../wire/frame.ts';
-import { type FrameChannel, type PeerInfo, publishDiagnostic, TRANSPORT_CHANNELS } from './channel.ts';
+import {
+  type FrameChannel,
+  type FrameSink,
+  type PeerInfo,
+  publishDiagnostic,
+  TRANSPORT_CHANNELS,
+} from './channel.ts';
 
 /** What a handler wants done after a step. */
 export interface SessionStep {
@@ -99,84 +105,160 @@ function sendStep(channel: FrameChannel, step: SessionStep): boolean {
  * Drives `handler` over `channel` until the handler closes the session, the peer misbehaves, a
  * deadline passes, or the connection fails. Never rejects: the outcome is returned (and passed to
  * `handler.onEnd`). On failure the connection is aborted without a message (§4.2).
- *
- * It is a small callback loop rather than an async function: a session parked for a long time
- * (e.g. the SP waiting on a quote verifier, the App waiting for its peer) keeps no suspended frames,
- * no deadline promise and neither the frames it sent nor the frame being handled — only what the
- * handler keeps.
  */
 export function runSession(
   channel: FrameChannel,
   handler: SessionHandler,
   limits: TransportLimits = {},
 ): Promise<SessionEnd> {
-  const { messageMs, sessionMs } = resolveTimeouts(limits.timeouts);
   return new Promise<SessionEnd>((resolve) => {
-    let finished = false;
-    const finish = (end: SessionEnd): void => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      if (!end.ok) {
-        channel.abort(
-          isAttestError(end.error)
-            ? end.error
-            : new NetworkError('ERR_NET_CLOSED', 'the session handler failed', { cause: end.error }),
-        );
-      }
-      publishDiagnostic(TRANSPORT_CHANNELS.end, {
-        side: channel.side,
-        peer: channel.peer satisfies PeerInfo,
-        ok: end.ok,
-        code: end.ok ? undefined : codeOf(end.error),
-      });
-      try {
-        handler.onEnd?.(end);
-      } catch {
-        // onEnd must not throw; a throwing observer cannot be allowed to break the server loop.
-      }
-      resolve(end);
-    };
-    const fail = (error: unknown): void => finish({ ok: false, error });
-    const timer = setTimeout(
-      () => fail(new NetworkError('ERR_NET_TIMEOUT', `the session exceeded its deadline of ${sessionMs} ms`)),
-      sessionMs,
-    );
-    // Send a step's frames, then wait for exactly one frame (§3.1), or close.
-    const onStep = (step: SessionStep): void => {
-      if (finished) return; // a handler still running after the deadline or a failure
-      let close: boolean;
-      try {
-        close = sendStep(channel, step);
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      if (close) {
-        // Not awaited: a seed App never closes its side (§4.1 step 9), and the channel destroys the
-        // socket after a grace period if the peer does not answer the close.
-        void channel.close();
-        finish({ ok: true });
-        return;
-      }
-      channel.receive(messageMs).then(onFrame, fail);
-    };
-    const onFrame = (frame: Frame): void => {
-      if (finished) return;
-      run(() => handler.onFrame(frame));
-    };
-    // Runs one handler call; a throw or a rejection fails the session.
-    const run = (call: () => SessionStep | Promise<SessionStep>): void => {
-      let out: SessionStep | Promise<SessionStep>;
-      try {
-        out = call();
-      } catch (error) {
-        fail(error);
-        return;
-      }
-      if (typeof (out as { then?: unknown }).then === 'function') Promise.resolve(out).then(onStep, fail);
-      else onStep(out as SessionStep);
-    };
-    run(() => (handler.start === undefined ? {} : handler.start()));
+    startSession(channel, handler, limits, resolve);
   });
+}
+
+/**
+ * {@link runSession} with a callback instead of a promise (the server keeps thousands of sessions):
+ * `onDone` is called once with the outcome, after `handler.onEnd`. Returns the running session.
+ *
+ * @internal
+ */
+export function startSession(
+  channel: FrameChannel,
+  handler: SessionHandler,
+  limits: TransportLimits,
+  onDone: (end: SessionEnd) => void,
+): RunningSession {
+  const { messageMs, sessionMs } = resolveTimeouts(limits.timeouts);
+  const run = new RunningSession(channel, handler, messageMs, onDone);
+  run.begin(sessionMs);
+  return run;
+}
+
+function onSessionTimeout(run: RunningSession, sessionMs: number): void {
+  run.fail(new NetworkError('ERR_NET_TIMEOUT', `the session exceeded its deadline of ${sessionMs} ms`));
+}
+
+/**
+ * One session in flight: a small callback loop rather than an async function, and one object that
+ * is also its channel's {@link FrameSink} and its handler's promise callbacks. A session parked for
+ * a long time (the SP waiting on a quote verifier, the App waiting for its peer) keeps no suspended
+ * frames, promises or closures — only this object, its deadline timer and what the handler keeps.
+ *
+ * @internal
+ */
+export class RunningSession implements FrameSink {
+  readonly #channel: FrameChannel;
+  readonly #handler: SessionHandler;
+  readonly #messageMs: number;
+  #onDone: ((end: SessionEnd) => void) | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #finished = false;
+
+  constructor(
+    channel: FrameChannel,
+    handler: SessionHandler,
+    messageMs: number,
+    onDone: (end: SessionEnd) => void,
+  ) {
+    this.#channel = channel;
+    this.#handler = handler;
+    this.#messageMs = messageMs;
+    this.#onDone = onDone;
+  }
+
+  /** True once the session has ended. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  /** Arms the session deadline and runs the handler's `start`. */
+  begin(sessionMs: number): void {
+    this.#timer = setTimeout(onSessionTimeout, sessionMs, this, sessionMs);
+    const handler = this.#handler;
+    this.#run(handler.start === undefined ? undefined : () => handler.start!());
+  }
+
+  /** Ends the session as failed with `error` (no-op once it has ended). */
+  fail(error: unknown): void {
+    this.#finish({ ok: false, error });
+  }
+
+  /** {@link FrameSink}: the frame the session waited for. */
+  onFrame(frame: Frame): void {
+    if (this.#finished) return;
+    this.#run(() => this.#handler.onFrame(frame));
+  }
+
+  /** {@link FrameSink}: no frame will come. */
+  onReceiveError(error: AttestError): void {
+    this.fail(error);
+  }
+
+  #finish(end: SessionEnd): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const channel = this.#channel;
+    if (!end.ok) {
+      channel.abort(
+        isAttestError(end.error)
+          ? end.error
+          : new NetworkError('ERR_NET_CLOSED', 'the session handler failed', { cause: end.error }),
+      );
+    }
+    publishDiagnostic(TRANSPORT_CHANNELS.end, {
+      side: channel.side,
+      peer: channel.peer satisfies PeerInfo,
+      ok: end.ok,
+      code: end.ok ? undefined : codeOf(end.error),
+    });
+    try {
+      this.#handler.onEnd?.(end);
+    } catch {
+      // onEnd must not throw; a throwing observer cannot be allowed to break the server loop.
+    }
+    const onDone = this.#onDone!;
+    this.#onDone = undefined;
+    onDone(end);
+  }
+
+  /** Runs one handler call (none: an empty step); a throw or a rejection fails the session. */
+  #run(call: (() => SessionStep | Promise<SessionStep>) | undefined): void {
+    let out: SessionStep | Promise<SessionStep>;
+    try {
+      out = call === undefined ? {} : call();
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (typeof (out as { then?: unknown }).then === 'function') {
+      // Callbacks made per call, not per session: they live only while the handler works.
+      Promise.resolve(out).then(
+        (step) => this.#step(step),
+        (error: unknown) => this.fail(error),
+      );
+    } else this.#step(out as SessionStep);
+  }
+
+  /** Sends a step's frames, then waits for exactly one frame (§3.1), or closes. */
+  #step(step: SessionStep): void {
+    if (this.#finished) return; // a handler still running after the deadline or a failure
+    const channel = this.#channel;
+    let close: boolean;
+    try {
+      close = sendStep(channel, step);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (close) {
+      // Not awaited: a seed App never closes its side (§4.1 step 9), and the channel destroys the
+      // socket after a grace period if the peer does not answer the close.
+      void channel.close();
+      this.#finish({ ok: true });
+      return;
+    }
+    channel.receiveInto(this.#messageMs, this);
+  }
 }

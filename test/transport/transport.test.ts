@@ -17,12 +17,14 @@ import {
 import { before, describe, test } from 'node:test';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import * as x509 from '@peculiar/x509';
-import { isAttestError, type NetworkError } from '../../src/errors.ts';
+import { isAttestError, type NetworkError, NetworkError as NetworkErrorCtor } from '../../src/errors.ts';
 import {
   connectFrameChannel,
+  FrameChannel,
   type FrameClientOptions,
   type FrameServer,
   type FrameServerOptions,
+  type FrameSink,
   runClientSession,
   type SessionEnd,
   type SessionHandler,
@@ -492,5 +494,132 @@ describe('server lifecycle', () => {
     await srv.close();
     assert.equal(codeOf(await nextEnd()), 'ERR_NET_CLOSED');
     await assert.rejects(ch.receive(5_000), hasCode('ERR_NET_CLOSED'));
+  });
+
+  test('close() called twice while sessions run: both resolve once every session has ended', async () => {
+    const { srv, nextEnd } = await withServer(echo);
+    const a = await connectFrameChannel(clientOptions(srv.address.port));
+    const b = await connectFrameChannel(clientOptions(srv.address.port));
+    assert.equal((await a.request([frame(5, '0805')], 5_000)).type, 5);
+    assert.equal((await b.request([frame(5, '0805')], 5_000)).type, 5);
+    assert.equal(srv.activeSessions, 2);
+    await Promise.all([srv.close(), srv.close()]);
+    assert.equal(srv.activeSessions, 0);
+    assert.equal(codeOf(await nextEnd()), 'ERR_NET_CLOSED');
+    assert.equal(codeOf(await nextEnd()), 'ERR_NET_CLOSED');
+  });
+
+  test('a handler whose start throws at once ends its session and leaves no session counted', async () => {
+    const { srv, nextEnd } = await withServer(() => ({
+      start: () => {
+        throw new Error('start failed');
+      },
+      onFrame: () => ({}),
+    }));
+    try {
+      const ch = await connectFrameChannel(clientOptions(srv.address.port));
+      const end = await nextEnd();
+      assert.equal(end.ok, false);
+      await assert.rejects(ch.receive(5_000), hasCode('ERR_NET_CLOSED'));
+      assert.equal(srv.activeSessions, 0);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('FrameChannel.receiveInto: a sink instead of a promise', () => {
+  /** A sink that records what it was told, and how often. */
+  function recorder(): FrameSink & { frames: Frame[]; errors: string[] } {
+    const frames: Frame[] = [];
+    const errors: string[] = [];
+    return {
+      frames,
+      errors,
+      onFrame: (f) => frames.push(f),
+      onReceiveError: (e) => errors.push(e.code),
+    };
+  }
+
+  test('frames already queued are handed over at once, in order; then the sink waits for the next', async () => {
+    const { srv } = await withServer(() => ({
+      start: () => ({ send: [frame(1, '01'), frame(2, '02'), frame(3, '03')] }),
+      onFrame: () => ({ close: true }),
+    }));
+    try {
+      const ch = await connectFrameChannel(clientOptions(srv.address.port));
+      // Let all three frames arrive and queue up.
+      assert.equal((await ch.receive(5_000)).type, 1);
+      await new Promise((r) => setTimeout(r, 50));
+      const sink = recorder();
+      ch.receiveInto(5_000, sink);
+      assert.deepEqual(
+        sink.frames.map((f) => f.type),
+        [2],
+      );
+      // Frame 3 was held back by flow control while frame 2 waited; it arrives now.
+      ch.receiveInto(5_000, sink);
+      for (let i = 0; i < 100 && sink.frames.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.deepEqual(
+        sink.frames.map((f) => f.type),
+        [2, 3],
+      );
+      assert.throws(() => ch.receiveInto(0, sink), RangeError);
+      const waiting = recorder();
+      ch.receiveInto(5_000, waiting);
+      assert.throws(() => ch.receiveInto(5_000, recorder()), /already pending/);
+      ch.send([frame(4, '04')]); // the server closes after it
+      await ch.closed;
+      assert.deepEqual(waiting.frames, []);
+      assert.deepEqual(waiting.errors, ['ERR_NET_CLOSED']);
+      const late = recorder();
+      ch.receiveInto(5_000, late);
+      assert.deepEqual(late.errors, ['ERR_NET_CLOSED']);
+      assert.deepEqual(sink.errors, []);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('the deadline: the sink hears ERR_NET_TIMEOUT once and the connection is aborted', async () => {
+    const { srv, nextEnd } = await withServer(() => ({ onFrame: () => ({}) }), {
+      timeouts: { messageMs: 60_000 },
+    });
+    try {
+      const ch = await connectFrameChannel(clientOptions(srv.address.port));
+      const sink = recorder();
+      ch.receiveInto(30, sink);
+      await ch.closed;
+      assert.deepEqual(sink.errors, ['ERR_NET_TIMEOUT']);
+      assert.equal(ch.error?.code, 'ERR_NET_TIMEOUT');
+      assert.equal((await nextEnd()).ok, false);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('channels share their socket listeners (no closures per connection)', async () => {
+    const { srv } = await withServer(echo);
+    try {
+      // Two channels over two raw client sockets: each socket has one listener per event, and it is
+      // the same function for both.
+      const [s1, s2] = await Promise.all([rawTls(srv.address.port), rawTls(srv.address.port)]);
+      const events = ['data', 'end', 'error', 'close'] as const;
+      const before1 = new Map(events.map((e) => [e, s1.listeners(e)]));
+      const before2 = new Map(events.map((e) => [e, s2.listeners(e)]));
+      const c1 = new FrameChannel(s1, { side: 'client' });
+      const c2 = new FrameChannel(s2, { side: 'client' });
+      for (const event of events) {
+        const l1 = s1.listeners(event).filter((l) => !before1.get(event)!.includes(l));
+        const l2 = s2.listeners(event).filter((l) => !before2.get(event)!.includes(l));
+        assert.equal(l1.length, 1, event);
+        assert.equal(l1[0], l2[0], `${event}: the same function for both channels`);
+      }
+      assert.throws(() => new FrameChannel(s1, { side: 'client' }), /already carries a FrameChannel/);
+      c1.abort(new NetworkErrorCtor('ERR_NET_CLOSED', 'done'));
+      c2.abort(new NetworkErrorCtor('ERR_NET_CLOSED', 'done'));
+    } finally {
+      await srv.close();
+    }
   });
 });
