@@ -25,10 +25,10 @@ import {
   MSG2_HEADER_SIZE,
   msg2MacData,
   msg2SignatureData,
-  msg3MacData,
   PLATFORM_INFO_BLOB_SIZE,
   parseAttestationResult,
   parseMsg2,
+  SGX_MAC_SIZE,
   SGX_PS_SEC_PROP_SIZE,
 } from '../wire/ra.ts';
 import type { QuoteProvider } from './types.ts';
@@ -274,9 +274,10 @@ export class RaCore {
     if (!(quote instanceof Uint8Array) || quote.length === 0)
       throw new TypeError('the quote provider returned no quote');
     // §6.4, §6.6 row 10: msg3 = mac ‖ g_a ‖ ps_sec_prop ‖ quote, mac = CMAC_SMK(msg3[16..)).
+    // Built once with a zero MAC, then MACed in place: msg3[16..) is exactly g_a ‖ ps_sec_prop ‖ quote.
     const psSecProp = new Uint8Array(SGX_PS_SEC_PROP_SIZE);
-    const mac = aesCmac(keys.smk, msg3MacData({ gA, psSecProp, quote }));
-    const msg3 = encodeMsg3({ mac, gA, psSecProp, quote });
+    const msg3 = encodeMsg3({ mac: new Uint8Array(SGX_MAC_SIZE), gA, psSecProp, quote });
+    msg3.set(aesCmac(keys.smk, msg3.subarray(SGX_MAC_SIZE)), 0);
     // a, g_a, KDK, SMK and VK are no longer needed: the ECDH is done and msg3 is MACed. What waits
     // for the attestation result is MK and SK.
     ctx.privateKey = undefined;

@@ -18,8 +18,9 @@ import {
 const port = parentPort;
 if (port === null) throw new Error('sim-worker must run in a worker thread');
 
-function post(msg: WorkerMessage): void {
-  port!.postMessage(msg);
+function post(msg: WorkerMessage, transfer?: ArrayBuffer): void {
+  if (transfer === undefined) port!.postMessage(msg);
+  else port!.postMessage(msg, [transfer]);
 }
 
 let dispatcher: WorkerDispatcher | undefined;
@@ -49,8 +50,13 @@ async function handle(req: WorkerRequest): Promise<void> {
   if (req.id === 0) return;
   if (failed) post({ kind: 'error', id: req.id, error: serializeError(error), ...(ended ? { ended } : {}) });
   else {
+    // Bytes are moved, not copied: every byte result of the core is a fresh buffer nothing here
+    // keeps (msg1, msg3, the secret), and exactBytes makes it one whole ArrayBuffer.
     const v = value instanceof Uint8Array ? exactBytes(value) : value;
-    post({ kind: 'result', id: req.id, value: v, ...(ended ? { ended } : {}) });
+    post(
+      { kind: 'result', id: req.id, value: v, ...(ended ? { ended } : {}) },
+      v instanceof Uint8Array ? (v.buffer as ArrayBuffer) : undefined,
+    );
   }
 }
 

@@ -329,9 +329,18 @@ export function msg3MacData(msg: Pick<Msg3, 'gA' | 'psSecProp' | 'quote'>): Uint
   );
 }
 
-/** Encodes `sgx_ra_msg3_t` (336 + quote length bytes). */
+/** Encodes `sgx_ra_msg3_t` (336 + quote length bytes), in one allocation. */
 export function encodeMsg3(msg: Msg3): Uint8Array {
-  return concatBytes(checkBytes(msg.mac, SGX_MAC_SIZE, 'msg3.mac'), msg3MacData(msg));
+  const mac = checkBytes(msg.mac, SGX_MAC_SIZE, 'msg3.mac');
+  const gA = checkBytes(msg.gA, EC256_PUBLIC_SIZE, 'msg3.gA');
+  const psSecProp = checkBytes(msg.psSecProp, SGX_PS_SEC_PROP_SIZE, 'msg3.psSecProp');
+  const quote = checkVarBytes(msg.quote, MAX_MSG3_QUOTE_SIZE, 'msg3.quote');
+  const out = new Uint8Array(MSG3_HEADER_SIZE + quote.length);
+  out.set(mac, 0);
+  out.set(gA, SGX_MAC_SIZE);
+  out.set(psSecProp, SGX_MAC_SIZE + EC256_PUBLIC_SIZE);
+  out.set(quote, MSG3_HEADER_SIZE);
+  return out;
 }
 
 // ---- attestation result (`sample_ra_att_result_msg_t`, §5.6) ----
