@@ -22,6 +22,7 @@ export interface MemoryCaseOptions {
 interface Snapshot {
   readonly rss: number;
   readonly heapUsed: number;
+  readonly newSpaceBytes: number;
 }
 
 /** Per-connection memory, bytes (KiB in the table). */
@@ -34,16 +35,25 @@ export interface MemorySideResult {
   readonly sameTrafficTlsBytes: Figure;
   /** raSessionBytes ÷ sameTrafficTlsBytes: what attestkit adds beyond Node's TLS buffers. */
   readonly ratioToSameTraffic: Figure;
-  /** Heap (V8) bytes per RA session, for diagnosis. */
+  /** Heap (V8, main thread) bytes per RA session, for diagnosis. */
   readonly raSessionHeapBytes: Figure;
+}
+
+/** One side (App or SP) of one mode: the marginal figures and the figures of the first batch. */
+export interface MemorySide extends MemorySideResult {
+  /**
+   * The same figures for the first N after the warm-up baseline, which also carry the process's
+   * one-off costs of its first burst (V8 commits its young generation, allocator high-water marks).
+   */
+  readonly firstBatch: MemorySideResult;
 }
 
 /** Results of one mode. */
 export interface MemoryModeResult {
   readonly heldAt: string;
   readonly sessions: number;
-  readonly app: MemorySideResult;
-  readonly sp: MemorySideResult;
+  readonly app: MemorySide;
+  readonly sp: MemorySide;
 }
 
 /** The JSON of case 4. */
@@ -60,7 +70,7 @@ async function snap(rig: RaRig): Promise<{ app: Snapshot; sp: Snapshot }> {
   return { app, sp };
 }
 
-/** The sessions held open in case 4. */
+/** The sessions held open in case 4 (per batch; two batches of each kind are held). */
 export function memorySessions(quick: boolean): number {
   return quick ? 8 : 1000;
 }
@@ -68,12 +78,34 @@ export function memorySessions(quick: boolean): number {
 /** Sessions and connections opened (and kept) before the baseline, so first-use allocations are excluded. */
 const WARMUP = 32;
 
+/** Per-connection figures of one batch, per process side, over the rounds. */
+class Batch {
+  readonly ra = { app: [] as number[], sp: [] as number[] };
+  readonly raHeap = { app: [] as number[], sp: [] as number[] };
+  readonly bare = { app: [] as number[], sp: [] as number[] };
+  readonly replay = { app: [] as number[], sp: [] as number[] };
+
+  side(which: 'app' | 'sp'): MemorySideResult {
+    const raV = this.ra[which];
+    return {
+      raSessionBytes: figure(raV, 'bytes'),
+      bareTlsBytes: figure(this.bare[which], 'bytes'),
+      ratio: deriveFigure(raV, this.bare[which], (a, b) => a / Math.max(b, 1), 'x'),
+      sameTrafficTlsBytes: figure(this.replay[which], 'bytes'),
+      ratioToSameTraffic: deriveFigure(raV, this.replay[which], (a, b) => a / Math.max(b, 1), 'x'),
+      raSessionHeapBytes: figure(this.raHeap[which], 'bytes'),
+    };
+  }
+}
+
 /**
  * Runs case 4 for `mode`. Every round uses fresh App and SP processes (memory freed by an earlier
- * round would otherwise be reused and hide growth): open {@link WARMUP} RA sessions and bare
- * connections and keep them, snapshot; park N more RA sessions, snapshot; open N bare TLS
- * connections on top (nothing is freed in between), snapshot. Nothing is closed until the
- * processes exit.
+ * round would otherwise be reused and hide growth): open {@link WARMUP} RA sessions, bare and replay
+ * connections and keep them, snapshot; then twice: park N RA sessions, snapshot; open N bare TLS
+ * connections, snapshot; open N replay connections, snapshot. Nothing is closed until the processes
+ * exit, so no batch reuses memory another one freed. The second batch gives the marginal cost of a
+ * session (the target's figure); the first also carries the one-off costs of a process's first
+ * large burst and is reported beside it.
  */
 export async function runMemoryMode(
   mode: RaMode,
@@ -82,74 +114,66 @@ export async function runMemoryMode(
 ): Promise<{ readonly json: MemoryModeResult; readonly rows: Row[] }> {
   const n = memorySessions(o.quick);
   const rounds = o.quick ? 1 : 5;
-  const ra = { app: [] as number[], sp: [] as number[], appHeap: [] as number[], spHeap: [] as number[] };
-  const bare = { app: [] as number[], sp: [] as number[] };
-  const replay = { app: [] as number[], sp: [] as number[] };
+  const batches = [new Batch(), new Batch()] as const;
   for (let r = 0; r < rounds; r++) {
     o.log(
-      `  ${mode}: round ${r + 1}/${rounds}: fresh App and SP, ${n} RA sessions parked, then ${n} bare TLS connections`,
+      `  ${mode}: round ${r + 1}/${rounds}: fresh App and SP; twice: ${n} RA sessions parked, ${n} bare TLS connections, ${n} replay connections`,
     );
-    const rig = await startRaRig(mode, material, { maxSessions: n + 4 * WARMUP, complete: false });
+    const rig = await startRaRig(mode, material, { maxSessions: 2 * n + 4 * WARMUP, complete: false });
     try {
       await rig.sp.call({ cmd: 'hold', n: WARMUP });
       await rig.sp.call({ cmd: 'bareOpen', n: WARMUP });
       // The traffic of one session up to its parking point, captured from a real one.
       await rig.sp.call({ cmd: 'replayOpen', n: WARMUP });
       await settle(o);
-      const base = await snap(rig);
-      const held = await rig.sp.call<{ parked: number }>({ cmd: 'hold', n });
-      if (held.parked < n)
-        throw new Error(`${mode}: only ${held.parked} of ${n} sessions reached the hold point`);
-      await settle(o);
-      const withRa = await snap(rig);
-      await rig.sp.call({ cmd: 'bareOpen', n });
-      await settle(o);
-      const withBare = await snap(rig);
-      await rig.sp.call({ cmd: 'replayOpen', n });
-      await settle(o);
-      const withReplay = await snap(rig);
+      let prev = await snap(rig);
+      const young: string[] = [youngOf(prev)];
+      for (const batch of batches) {
+        const held = await rig.sp.call<{ parked: number }>({ cmd: 'hold', n });
+        if (held.parked < n)
+          throw new Error(`${mode}: only ${held.parked} of ${n} sessions reached the hold point`);
+        await settle(o);
+        const withRa = await snap(rig);
+        await rig.sp.call({ cmd: 'bareOpen', n });
+        await settle(o);
+        const withBare = await snap(rig);
+        await rig.sp.call({ cmd: 'replayOpen', n });
+        await settle(o);
+        const withReplay = await snap(rig);
+        for (const side of ['app', 'sp'] as const) {
+          batch.ra[side].push((withRa[side].rss - prev[side].rss) / n);
+          batch.raHeap[side].push((withRa[side].heapUsed - prev[side].heapUsed) / n);
+          batch.bare[side].push((withBare[side].rss - withRa[side].rss) / n);
+          batch.replay[side].push((withReplay[side].rss - withBare[side].rss) / n);
+        }
+        young.push(youngOf(withRa), youngOf(withBare), youngOf(withReplay));
+        prev = withReplay;
+      }
+      o.log(`    young generation (App/SP, MiB) at each snapshot: ${young.join(' → ')}`);
       const active = await rig.app.call<{
         activeSessions: number;
         bareConnections: number;
         replayConnections: number;
       }>({ cmd: 'memory' });
-      if (
-        active.activeSessions < n + WARMUP ||
-        active.bareConnections < n + WARMUP ||
-        active.replayConnections < n + WARMUP
-      ) {
+      const want = 2 * n + WARMUP;
+      if (active.activeSessions < want || active.bareConnections < want || active.replayConnections < want) {
         throw new Error(
           `${mode}: the App holds ${active.activeSessions} sessions, ${active.bareConnections} bare and ${active.replayConnections} replay connections`,
         );
       }
-      ra.app.push((withRa.app.rss - base.app.rss) / n);
-      ra.sp.push((withRa.sp.rss - base.sp.rss) / n);
-      ra.appHeap.push((withRa.app.heapUsed - base.app.heapUsed) / n);
-      ra.spHeap.push((withRa.sp.heapUsed - base.sp.heapUsed) / n);
-      bare.app.push((withBare.app.rss - withRa.app.rss) / n);
-      bare.sp.push((withBare.sp.rss - withRa.sp.rss) / n);
-      replay.app.push((withReplay.app.rss - withBare.app.rss) / n);
-      replay.sp.push((withReplay.sp.rss - withBare.sp.rss) / n);
     } finally {
       await rig.stop();
     }
   }
-  const side = (raV: number[], bareV: number[], replayV: number[], heapV: number[]): MemorySideResult => ({
-    raSessionBytes: figure(raV, 'bytes'),
-    bareTlsBytes: figure(bareV, 'bytes'),
-    ratio: deriveFigure(raV, bareV, (a, b) => a / Math.max(b, 1), 'x'),
-    sameTrafficTlsBytes: figure(replayV, 'bytes'),
-    ratioToSameTraffic: deriveFigure(raV, replayV, (a, b) => a / Math.max(b, 1), 'x'),
-    raSessionHeapBytes: figure(heapV, 'bytes'),
-  });
+  const [first, second] = batches;
   const json: MemoryModeResult = {
     heldAt:
       mode === 'epid'
         ? 'after MSG1 (SP in its SigRL lookup; App waiting for MSG2 with its enclave RA context open)'
         : 'after MSG3 (SP in its quote verifier; App waiting for ATT_RESULT)',
     sessions: n,
-    app: side(ra.app, bare.app, replay.app, ra.appHeap),
-    sp: side(ra.sp, bare.sp, replay.sp, ra.spHeap),
+    app: { ...second.side('app'), firstBatch: first.side('app') },
+    sp: { ...second.side('sp'), firstBatch: first.side('sp') },
   };
   const kib = (f: Figure): Figure => ({
     ...f,
@@ -172,9 +196,19 @@ export async function runMemoryMode(
       { case: c, what: `${name}: RA session ÷ bare TLS`, figure: s.ratio, note: 'target ≤1.5x' },
       { case: c, what: `${name}: per TLS conn., same traffic`, figure: kib(s.sameTrafficTlsBytes) },
       { case: c, what: `${name}: RA session ÷ same traffic`, figure: s.ratioToSameTraffic },
+      {
+        case: c,
+        what: `${name}: first batch, RA ÷ bare TLS`,
+        figure: s.firstBatch.ratio,
+        note: `${(s.firstBatch.raSessionBytes.median / 1024).toFixed(1)} ÷ ${(s.firstBatch.bareTlsBytes.median / 1024).toFixed(1)} KiB, with one-off costs`,
+      },
     );
   }
   return { json, rows };
+}
+
+function youngOf(s: { app: Snapshot; sp: Snapshot }): string {
+  return `${(s.app.newSpaceBytes / 2 ** 20).toFixed(0)}/${(s.sp.newSpaceBytes / 2 ** 20).toFixed(0)}`;
 }
 
 function settle(o: MemoryCaseOptions): Promise<void> {
@@ -183,4 +217,4 @@ function settle(o: MemoryCaseOptions): Promise<void> {
 
 /** What case 4 measures, for the JSON. */
 export const MEMORY_DEFINITION: string =
-  "RSS delta (after global.gc, twice) of each child process with N sessions parked mid-protocol, divided by N; the same for N bare TLS connections (same certificate, handshake complete, no data) between the same processes in the same run; and the same for N TLS connections that carried the bytes of an RA session up to its parking point (the sizes of a real session's frames, replayed without the protocol) and are held open. The App figure includes its enclave worker thread (same process). Ratios divide by max(bare, 1 byte).";
+  "RSS delta (after global.gc, twice) of each child process with N more sessions parked mid-protocol, divided by N; the same for N more bare TLS connections (same certificate, handshake complete, no data) between the same processes in the same run; and the same for N more TLS connections that carried the bytes of an RA session up to its parking point (the sizes of a real session's frames, replayed without the protocol) and are held open. Each round holds two batches of each kind, in the order RA, bare, replay, RA, bare, replay, after a warm-up of 32 of each; nothing is closed. The main figures are the second batch's (the marginal cost per connection); `firstBatch` holds the first batch's, which also carry the one-off costs of a process's first large burst (V8 commits its young generation, allocator high-water marks). The App figure includes its enclave worker thread (same process). Ratios divide by max(bare, 1 byte).";

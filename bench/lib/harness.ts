@@ -9,6 +9,7 @@
  * @module
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, type as osType, release, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -240,4 +241,36 @@ export function renderTable(rows: readonly Row[]): string {
       .join('  ')
       .trimEnd();
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+}
+
+/** TCP sockets in TIME_WAIT on this machine (Linux `/proc/net/tcp*`; 0 where that is not readable). */
+export function timeWaitSockets(): number {
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    // Columns: sl local_address rem_address st …; state 06 is TIME_WAIT.
+    for (const line of text.split('\n')) if (line.trim().split(/\s+/, 4)[3] === '06') n++;
+  }
+  return n;
+}
+
+/**
+ * Waits (up to `maxMs`) until fewer than `below` TCP sockets are in TIME_WAIT. Each closed session
+ * leaves one for a minute, and with tens of thousands of them every new connect on 127.0.0.1 costs
+ * more (the kernel searches further for a free port): the timing cases must not inherit that from
+ * an earlier case. Returns the count it stopped at.
+ */
+export async function settleTimeWait(below: number, maxMs: number): Promise<number> {
+  const deadline = performance.now() + maxMs;
+  let n = timeWaitSockets();
+  while (n >= below && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    n = timeWaitSockets();
+  }
+  return n;
 }

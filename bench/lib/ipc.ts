@@ -8,6 +8,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 /** A request to a child: a command and its arguments. */
 export interface ChildRequest {
@@ -146,12 +147,26 @@ export function serveRequests(handlers: Readonly<Record<string, (req: ChildReque
 }
 
 /** Resident set and heap of this process, after a full GC when `--expose-gc` is on. */
-export function memorySnapshot(): { rss: number; heapUsed: number; external: number; arrayBuffers: number } {
+export function memorySnapshot(): {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  newSpaceBytes: number;
+} {
   const g = (globalThis as { gc?: () => void }).gc;
   if (g !== undefined) {
     g();
     g();
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  // The young generation's committed size: V8 grows it during a burst of allocations that survive.
+  const newSpaceBytes = getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+  return {
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    newSpaceBytes,
+  };
 }

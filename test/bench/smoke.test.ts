@@ -147,7 +147,8 @@ describe('npm run bench -- --quick', () => {
     for (const mode of ['epid', 'dcap']) {
       for (const side of ['app', 'sp']) {
         const base = `cases.memory.modes.${mode}.${side}`;
-        for (const p of ['raSessionBytes', 'bareTlsBytes', 'ratio']) assertFigure(r, `${base}.${p}`);
+        for (const p of ['raSessionBytes', 'bareTlsBytes', 'ratio', 'firstBatch.ratio'])
+          assertFigure(r, `${base}.${p}`);
       }
     }
   });
