@@ -273,6 +273,9 @@ export class FrameChannel {
       return;
     }
     for (const frame of frames) {
+      // A handler that got the previous frame may have closed or aborted the channel at once: the
+      // rest of the chunk is not for anyone.
+      if (this.#error !== undefined) return;
       if (frameChannel.hasSubscribers) {
         frameChannel.publish({
           side: this.side,

@@ -139,10 +139,12 @@ function onSessionTimeout(run: RunningSession, sessionMs: number): void {
 }
 
 /**
- * One session in flight: a small callback loop rather than an async function, and one object that
- * is also its channel's {@link FrameSink} and its handler's promise callbacks. A session parked for
- * a long time (the SP waiting on a quote verifier, the App waiting for its peer) keeps no suspended
- * frames, promises or closures — only this object, its deadline timer and what the handler keeps.
+ * One session in flight: a small callback loop rather than an async function, in one object that is
+ * also its channel's {@link FrameSink}. A session waiting for its peer keeps no suspended frames,
+ * promises or closures — only this object, its two deadline timers (session and frame) and what the
+ * handler keeps; one waiting on its handler (the SP on a quote verifier) keeps the two callbacks on
+ * the handler's promise, made per call. Frames reach the handler synchronously from the socket's
+ * `data` event; a handler that throws or rejects fails only its own session.
  *
  * @internal
  */

@@ -15,7 +15,7 @@ import {
   type Socket,
 } from 'node:net';
 import { before, describe, test } from 'node:test';
-import { type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { type TLSSocket, connect as tlsConnect, createServer as tlsCreateServer } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import { isAttestError, type NetworkError, NetworkError as NetworkErrorCtor } from '../../src/errors.ts';
 import {
@@ -595,6 +595,38 @@ describe('FrameChannel.receiveInto: a sink instead of a promise', () => {
       assert.equal((await nextEnd()).ok, false);
     } finally {
       await srv.close();
+    }
+  });
+
+  test('a sink that aborts the channel on a frame gets no more frames from the same chunk', async () => {
+    // Two frames in one TLS write, so they arrive in one chunk.
+    const raw = tlsCreateServer({ cert: server.cert, key: server.key }, (s) => {
+      s.on('error', () => undefined);
+      s.write(Buffer.concat([encodeFrame(1, fromHex('01')), encodeFrame(2, fromHex('02'))]));
+    });
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    try {
+      const socket = await new Promise<TLSSocket>((resolve, reject) => {
+        const s = tlsConnect(
+          { host: '127.0.0.1', port: (raw.address() as AddressInfo).port, ca: server.cert },
+          () => resolve(s),
+        );
+        s.once('error', reject);
+      });
+      const ch = new FrameChannel(socket, { side: 'client' });
+      const seen: number[] = [];
+      ch.receiveInto(5_000, {
+        onFrame: (f) => {
+          seen.push(f.type);
+          ch.abort(new NetworkErrorCtor('ERR_NET_CLOSED', 'enough'));
+        },
+        onReceiveError: () => assert.fail('no error expected for the first frame'),
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(seen, [1]);
+      await assert.rejects(ch.receive(5_000), hasCode('ERR_NET_CLOSED'));
+    } finally {
+      raw.close();
     }
   });
 
