@@ -64,9 +64,9 @@ function errorCode(err: unknown): string {
 }
 
 /**
- * Starts a TLS server that hands each connection to `options.onSession(peer)` and drives it with
- * `runSession` (its callback form). Resolves once listening; rejects with `ERR_CONFIG_INVALID` if it cannot listen
- * (address in use, permission).
+ * Starts a TLS server that hands each connection to `options.onSession(peer)` and drives it as
+ * `runSession` does (its callback form). Resolves once listening; rejects with `ERR_CONFIG_INVALID`
+ * if it cannot listen (address in use, permission).
  */
 export async function startFrameServer(options: FrameServerOptions): Promise<FrameServer> {
   const timeouts = resolveTimeouts(options.timeouts);
