@@ -20,7 +20,13 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runCryptoBoundCase } from './cases/crypto-bound.ts';
-import { MEMORY_DEFINITION, type MemoryCaseResult, memorySessions, runMemoryMode } from './cases/memory.ts';
+import {
+  checkMemoryCaseLimits,
+  MEMORY_DEFINITION,
+  type MemoryCaseResult,
+  memorySessions,
+  runMemoryMode,
+} from './cases/memory.ts';
 import { runSessionsMode, SESSIONS_DEFINITION, type SessionsCaseResult } from './cases/sessions.ts';
 import { runVerifyCase } from './cases/verify.ts';
 import { machineInfo, PLANS, pinToCpu, type Row, renderTable, settleTimeWait } from './lib/harness.ts';
@@ -66,6 +72,7 @@ function parseArgs(argv: readonly string[]): Args {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  if (args.only.has(4)) checkMemoryCaseLimits(args.quick);
   const plan = args.quick ? PLANS.quick : PLANS.full;
   // Describe the machine before pinning (pinning narrows the visible parallelism and affinity).
   const machine = machineInfo();

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { deriveFigure, type Figure, figure, type Row } from '../lib/harness.ts';
+import { deriveFigure, type Figure, figure, openFileLimit, type Row } from '../lib/harness.ts';
 import { type RaMaterial, type RaMode, type RaRig, startRaRig } from '../lib/ra-rig.ts';
 
 /** Options of case 4. */
@@ -78,6 +78,20 @@ export function memorySessions(quick: boolean): number {
 /** Sessions and connections opened (and kept) before the baseline, so first-use allocations are excluded. */
 const WARMUP = 32;
 
+/**
+ * Throws when a process here cannot hold what case 4 holds at once: three kinds of connection, two
+ * batches and the warm-up of each, in each child (the bench calls this before it starts anything).
+ */
+export function checkMemoryCaseLimits(quick: boolean): void {
+  const needFiles = 3 * (2 * memorySessions(quick) + WARMUP) + 256;
+  const limit = openFileLimit();
+  if (limit !== undefined && limit < needFiles) {
+    throw new Error(
+      `case 4 holds about ${needFiles} connections per process, but a process here may open ${limit} files: raise the limit (ulimit -n) or run --only=1,2,3`,
+    );
+  }
+}
+
 /** Per-connection figures of one batch, per process side, over the rounds. */
 class Batch {
   readonly ra = { app: [] as number[], sp: [] as number[] };
@@ -114,6 +128,7 @@ export async function runMemoryMode(
 ): Promise<{ readonly json: MemoryModeResult; readonly rows: Row[] }> {
   const n = memorySessions(o.quick);
   const rounds = o.quick ? 1 : 5;
+  checkMemoryCaseLimits(o.quick);
   const batches = [new Batch(), new Batch()] as const;
   for (let r = 0; r < rounds; r++) {
     o.log(

@@ -274,3 +274,21 @@ export async function settleTimeWait(below: number, maxMs: number): Promise<numb
   }
   return n;
 }
+
+/**
+ * How many files a Node process started from here may open: the hard `RLIMIT_NOFILE` (Node raises its
+ * soft limit to the hard one at start-up), read from `/proc/self/limits`; undefined where that is not
+ * readable or says "unlimited".
+ */
+export function openFileLimit(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/limits', 'latin1');
+  } catch {
+    return undefined;
+  }
+  const line = text.split('\n').find((l) => l.startsWith('Max open files'));
+  const hard = line?.trim().split(/\s+/)[4];
+  const n = hard === undefined ? Number.NaN : Number(hard);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
