@@ -337,6 +337,11 @@ export interface EphemeralEcdh {
    * The peer key is validated first (`ERR_CRYPTO_INVALID_LENGTH` / `ERR_CRYPTO_INVALID_PUBLIC_KEY`).
    */
   sharedSecretLE(peerPublicLE: Uint8Array): Uint8Array;
+  /**
+   * Zero-fills the private scalar (idempotent). The key derives nothing afterwards:
+   * {@link EphemeralEcdh.sharedSecretLE} throws `ERR_CRYPTO_INVALID_PRIVATE_KEY`.
+   */
+  destroy(): void;
 }
 
 /**
@@ -359,6 +364,7 @@ function ecdhWith(scalarBE: Uint8Array): ECDH {
 class Ephemeral implements EphemeralEcdh {
   readonly publicKey: Uint8Array;
   readonly #scalarBE: Uint8Array;
+  #destroyed = false;
 
   constructor(scalarBE: Uint8Array) {
     this.#scalarBE = scalarBE;
@@ -367,10 +373,12 @@ class Ephemeral implements EphemeralEcdh {
     publicKey.set(reversed(sec1.subarray(1, 1 + SCALAR_SIZE)), 0);
     publicKey.set(reversed(sec1.subarray(1 + SCALAR_SIZE)), SCALAR_SIZE);
     this.publicKey = publicKey;
-    Object.freeze(this);
+    Object.freeze(this); // private fields stay writable
   }
 
   sharedSecretLE(peerPublicLE: Uint8Array): Uint8Array {
+    if (this.#destroyed)
+      throw new CryptoError('ERR_CRYPTO_INVALID_PRIVATE_KEY', 'the ephemeral key was destroyed');
     validateEc256Public(peerPublicLE);
     const peer = new Uint8Array(1 + PUBLIC_SIZE);
     peer[0] = 0x04;
@@ -385,6 +393,11 @@ class Ephemeral implements EphemeralEcdh {
     const out = reversed(shared);
     shared.fill(0);
     return out;
+  }
+
+  destroy(): void {
+    this.#destroyed = true;
+    this.#scalarBE.fill(0);
   }
 }
 

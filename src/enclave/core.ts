@@ -62,8 +62,9 @@ type Phase = 'opened' | 'msg1' | 'msg3' | 'verified' | 'delivered' | 'failed';
 interface Context {
   phase: Phase;
   /**
-   * The ephemeral key a, in a native ECDH context (crypto/p256 `createEphemeralEcdh`: the same draws
-   * as `generateEcKeyPair`, no KeyObject import per session); dropped once the ECDH is done.
+   * The ephemeral key a (crypto/p256 `createEphemeralEcdh`: the same draws as `generateEcKeyPair`,
+   * its 32-byte scalar and nothing native); zero-filled and dropped once the ECDH is done, or when
+   * the session fails.
    */
   privateKey: EphemeralEcdh | undefined;
   /** g_a, until msg3 is built. */
@@ -173,6 +174,7 @@ export class RaCore {
 
   #fail(ctx: Context): void {
     ctx.phase = 'failed';
+    ctx.privateKey?.destroy();
     ctx.privateKey = undefined;
     zeroKeys(ctx.keys);
     ctx.keys = undefined;
@@ -234,6 +236,8 @@ export class RaCore {
         },
       );
     }
+    // a is needed for nothing else: zero-fill it now (the context drops it below).
+    privateKey.destroy();
     // §6.3, §6.6 row 4: sign_gb_ga verifies with the pinned SP key, else SGX_ERROR_INVALID_SIGNATURE.
     if (!verifySgx(this.#spPublicKey, msg2SignatureData(msg2.gB, gA), msg2.signGbGa)) {
       shared.fill(0);
@@ -278,8 +282,8 @@ export class RaCore {
     const psSecProp = new Uint8Array(SGX_PS_SEC_PROP_SIZE);
     const msg3 = encodeMsg3({ mac: new Uint8Array(SGX_MAC_SIZE), gA, psSecProp, quote });
     msg3.set(aesCmac(keys.smk, msg3.subarray(SGX_MAC_SIZE)), 0);
-    // a, g_a, KDK, SMK and VK are no longer needed: the ECDH is done and msg3 is MACed. What waits
-    // for the attestation result is MK and SK.
+    // a (zero-filled above), g_a, KDK, SMK and VK are no longer needed: the ECDH is done and msg3 is
+    // MACed. What waits for the attestation result is MK and SK.
     ctx.privateKey = undefined;
     ctx.gA = undefined;
     ctx.keys = { mk: keys.mk, sk: keys.sk };

@@ -463,7 +463,12 @@ export class ServiceProvider {
     fetching?.catch(() => undefined); // awaited below; a failure of the work in between must not leave it unhandled
     // §6.1-§6.3, §11.1 S2: a fresh ephemeral b, g_b from the CSPRNG for every session.
     const pair = createEphemeralEcdh(this.#random);
-    const shared = pair.sharedSecretLE(msg1.gA);
+    let shared: Uint8Array;
+    try {
+      shared = pair.sharedSecretLE(msg1.gA);
+    } finally {
+      pair.destroy(); // b is needed for nothing else
+    }
     const keys = deriveRaKeys(shared);
     shared.fill(0);
     const signGbGa = signSgx(

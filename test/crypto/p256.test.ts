@@ -384,4 +384,13 @@ describe('createEphemeralEcdh: the RA key exchange without a KeyObject (§6.1)',
       assert.deepEqual(e.sharedSecretLE(p.publicKey), ecdhSharedSecretLE(p.privateKey, e.publicKey));
     }
   });
+  test('destroy() zero-fills the scalar: the key derives nothing afterwards (idempotent)', () => {
+    const e = createEphemeralEcdh();
+    const peer = generateEcKeyPair();
+    assert.deepEqual(e.sharedSecretLE(peer.publicKey), ecdhSharedSecretLE(peer.privateKey, e.publicKey));
+    e.destroy();
+    e.destroy();
+    assert.throws(() => e.sharedSecretLE(peer.publicKey), codeIs('ERR_CRYPTO_INVALID_PRIVATE_KEY'));
+    assert.equal(e.publicKey.length, 64);
+  });
 });
