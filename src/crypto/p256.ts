@@ -8,11 +8,9 @@
  * @module
  */
 import {
-  createECDH,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  type ECDH,
   type JsonWebKey,
   KeyObject,
   sign,
@@ -22,6 +20,7 @@ import { CryptoError, ParseError } from '../errors.ts';
 import { fromHex, reversed, toHex } from '../wire/hex.ts';
 import { ec256SignatureToP1363, p1363ToEc256Signature } from '../wire/ra.ts';
 import { sha256 } from './hash.ts';
+import { bigIntTo32, bytesToBigInt, ecdhWith, modInverse, multiplyBase, P256_N } from './p256-arith.ts';
 import { draw, type RandomSource, systemRandom } from './random.ts';
 
 /** A P-256 private key handle (a node `KeyObject` of type `private`, curve `prime256v1`). */
@@ -51,7 +50,7 @@ const PUBLIC_SIZE = 64;
 /** P-256 field prime p (SEC 2 §2.4.2). */
 const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
 /** P-256 group order n. */
-const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+const N = P256_N;
 /** P-256 curve coefficient b (a = −3). */
 const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 /** How many draws key or nonce generation makes before giving up on a broken source. */
@@ -61,14 +60,6 @@ const PUBLIC_CACHE_SIZE = 64;
 
 const publicCache = new Map<string, KeyObject>();
 const publicOfPrivate = new WeakMap<KeyObject, Uint8Array>();
-
-function beToBigInt(bytes: Uint8Array): bigint {
-  return bytes.length === 0 ? 0n : BigInt(`0x${toHex(bytes)}`);
-}
-
-function bigIntToBe32(v: bigint): Uint8Array {
-  return fromHex(v.toString(16).padStart(SCALAR_SIZE * 2, '0'));
-}
 
 function b64u(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
@@ -89,18 +80,6 @@ function mod(a: bigint, m: bigint): bigint {
   return r < 0n ? r + m : r;
 }
 
-function modPow(base: bigint, exp: bigint, m: bigint): bigint {
-  let result = 1n;
-  let b = mod(base, m);
-  let e = exp;
-  while (e > 0n) {
-    if (e & 1n) result = (result * b) % m;
-    b = (b * b) % m;
-    e >>= 1n;
-  }
-  return result;
-}
-
 /**
  * Checks that `publicLE` is a valid `sgx_ec256_public_t`: 64 bytes (else
  * `ERR_CRYPTO_INVALID_LENGTH`), not the all-zero encoding of the point at infinity, both
@@ -115,8 +94,8 @@ export function validateEc256Public(publicLE: Uint8Array): void {
       `sgx_ec256_public_t must be 64 bytes, got ${publicLE.length}`,
     );
   }
-  const x = beToBigInt(reversed(publicLE.subarray(0, SCALAR_SIZE)));
-  const y = beToBigInt(reversed(publicLE.subarray(SCALAR_SIZE)));
+  const x = bytesToBigInt(reversed(publicLE.subarray(0, SCALAR_SIZE)));
+  const y = bytesToBigInt(reversed(publicLE.subarray(SCALAR_SIZE)));
   if (x === 0n && y === 0n) {
     throw new CryptoError(
       'ERR_CRYPTO_INVALID_PUBLIC_KEY',
@@ -183,7 +162,7 @@ function checkPrivateKey(key: unknown): KeyObject {
 function drawScalarBE(random: RandomSource): Uint8Array {
   for (let i = 0; i < MAX_DRAWS; i++) {
     const be = reversed(draw(random, SCALAR_SIZE));
-    const d = beToBigInt(be);
+    const d = bytesToBigInt(be);
     if (d > 0n && d < N) return be;
   }
   throw new CryptoError('ERR_CRYPTO_INVALID_PRIVATE_KEY', 'the random source produced no valid P-256 scalar');
@@ -201,13 +180,11 @@ export function privateKeyFromScalar(scalarBE: Uint8Array): EcPrivateKey {
       `a P-256 scalar must be 32 bytes, got ${scalarBE.length}`,
     );
   }
-  const d = beToBigInt(scalarBE);
+  const d = bytesToBigInt(scalarBE);
   if (d === 0n || d >= N) {
     throw new CryptoError('ERR_CRYPTO_INVALID_PRIVATE_KEY', 'the P-256 scalar is not in [1, n)');
   }
-  const ecdh = createECDH('prime256v1');
-  ecdh.setPrivateKey(scalarBE);
-  const sec1 = new Uint8Array(ecdh.getPublicKey());
+  const sec1 = multiplyBase(scalarBE);
   const jwk: JsonWebKey = {
     kty: 'EC',
     crv: 'P-256',
@@ -344,22 +321,6 @@ export interface EphemeralEcdh {
   destroy(): void;
 }
 
-/**
- * One native ECDH context for every ephemeral key of this thread (and every ECDSA nonce point):
- * each use sets its scalar and runs synchronously, and JavaScript runs one thing at a time on a
- * thread, so uses never interleave. A context per key would leave one native EC key per session
- * behind until the garbage collector gets round to it; this way a key is 32 bytes of scalar. The
- * context keeps the last scalar set, as a dropped context would until it is collected.
- */
-let scratchEcdh: ECDH | undefined;
-
-/** The shared context (see {@link scratchEcdh}) with `scalarBE` set. */
-function ecdhWith(scalarBE: Uint8Array): ECDH {
-  scratchEcdh ??= createECDH('prime256v1');
-  scratchEcdh.setPrivateKey(scalarBE);
-  return scratchEcdh;
-}
-
 /** An ephemeral key of {@link createEphemeralEcdh}: its scalar and public key, nothing native. */
 class Ephemeral implements EphemeralEcdh {
   readonly publicKey: Uint8Array;
@@ -413,18 +374,17 @@ export function createEphemeralEcdh(random: RandomSource = systemRandom): Epheme
 
 /** ECDSA with a caller-chosen nonce source: s = k⁻¹ (z + r·d) mod n, returned as P1363 r ‖ s. */
 function signWithNonce(key: KeyObject, data: Uint8Array, nonces: RandomSource): Uint8Array {
-  const d = beToBigInt(privateKeyToScalar(key));
-  const z = beToBigInt(sha256(data)); // SHA-256 output is exactly the bit length of n: no truncation.
+  const d = bytesToBigInt(privateKeyToScalar(key));
+  const z = bytesToBigInt(sha256(data)); // SHA-256 output is exactly the bit length of n: no truncation.
   for (let i = 0; i < MAX_DRAWS; i++) {
     const kBE = drawScalarBE(nonces);
-    const r = mod(beToBigInt(new Uint8Array(ecdhWith(kBE).getPublicKey()).subarray(1, 1 + SCALAR_SIZE)), N);
+    const r = mod(bytesToBigInt(multiplyBase(kBE).subarray(1, 1 + SCALAR_SIZE)), N);
     if (r === 0n) continue;
-    const k = beToBigInt(kBE);
-    const s = mod(modPow(k, N - 2n, N) * (z + r * d), N);
+    const s = mod(modInverse(bytesToBigInt(kBE), N) * (z + r * d), N);
     if (s === 0n) continue;
     const out = new Uint8Array(2 * SCALAR_SIZE);
-    out.set(bigIntToBe32(r), 0);
-    out.set(bigIntToBe32(s), SCALAR_SIZE);
+    out.set(bigIntTo32(r), 0);
+    out.set(bigIntTo32(s), SCALAR_SIZE);
     return out;
   }
   throw new CryptoError('ERR_CRYPTO_INVALID_PRIVATE_KEY', 'the nonce source produced no usable nonce');

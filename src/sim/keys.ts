@@ -12,19 +12,16 @@
  * @module
  */
 import {
-  createECDH,
   createHash,
   createHmac,
   createPrivateKey,
   createPublicKey,
-  type ECDH,
   hkdfSync,
   type KeyObject,
 } from 'node:crypto';
+import { bigIntTo32, bytesToBigInt, modInverse, multiplyBase, P256_N } from '../crypto/p256-arith.ts';
 import { concatBytes } from '../wire/hex.ts';
 
-/** The order n of the P-256 base point (SEC 2 §2.4.2). */
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 const SALT = new TextEncoder().encode('attestkit simulated platform v1');
 
 /** A P-256 key pair derived from the simulator seed. */
@@ -61,49 +58,8 @@ export function deriveBytes(seed: Uint8Array, label: string, length: number): Ui
   return new Uint8Array(hkdfSync('sha256', seed, SALT, new TextEncoder().encode(label), length));
 }
 
-function bytesToBigInt(bytes: Uint8Array): bigint {
-  if (bytes.length === 32) {
-    // The common case (scalars, SHA-256 digests, coordinates): four 64-bit words, no hex string.
-    const v = new DataView(bytes.buffer, bytes.byteOffset, 32);
-    return (
-      (v.getBigUint64(0) << 192n) |
-      (v.getBigUint64(8) << 128n) |
-      (v.getBigUint64(16) << 64n) |
-      v.getBigUint64(24)
-    );
-  }
-  return bytes.length === 0
-    ? 0n
-    : BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')}`);
-}
-
-/** A value 0 ≤ value < 2^256 as 32 bytes big-endian. */
-function bigIntTo32(value: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  const v = new DataView(out.buffer);
-  v.setBigUint64(0, BigInt.asUintN(64, value >> 192n));
-  v.setBigUint64(8, BigInt.asUintN(64, value >> 128n));
-  v.setBigUint64(16, BigInt.asUintN(64, value >> 64n));
-  v.setBigUint64(24, BigInt.asUintN(64, value));
-  return out;
-}
-
 function b64url(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64url');
-}
-
-/**
- * One ECDH context reused for every d·G: creating a context costs several times the point
- * multiplication itself. JavaScript is single-threaded and each use is synchronous, so uses never
- * interleave. (It keeps the last scalar set; like every simulator secret, that is not protected.)
- */
-let baseEcdh: ECDH | undefined;
-
-/** The public point d·G, uncompressed, computed by OpenSSL. */
-function multiplyBase(d32: Uint8Array): Uint8Array {
-  baseEcdh ??= createECDH('prime256v1');
-  baseEcdh.setPrivateKey(d32);
-  return new Uint8Array(baseEcdh.getPublicKey());
 }
 
 /** Builds a {@link SimKey} from a private scalar (32 bytes big-endian, 1 ≤ d < n). */
@@ -135,30 +91,6 @@ export function simKeyFromPrivate(label: string, d32: Uint8Array): SimKey {
 export function deriveP256Key(seed: Uint8Array, label: string): SimKey {
   const v = bytesToBigInt(deriveBytes(seed, `key/${label}`, 48));
   return simKeyFromPrivate(label, bigIntTo32((v % (P256_N - 1n)) + 1n));
-}
-
-/**
- * a⁻¹ mod m for a prime m and 0 < a < m, by the extended Euclidean algorithm (only the Bézout
- * coefficient of a is tracked). About five times faster than Fermat's a^(m−2) with bigint
- * square-and-multiply; the result is the same unique inverse, so signatures stay byte-identical.
- */
-function modInverse(a: bigint, m: bigint): bigint {
-  let r0 = m;
-  let r1 = a % m;
-  let t0 = 0n;
-  let t1 = 1n;
-  while (r1 !== 0n) {
-    const q = r0 / r1;
-    const r2 = r0 - q * r1;
-    r0 = r1;
-    r1 = r2;
-    const t2 = t0 - q * t1;
-    t0 = t1;
-    t1 = t2;
-  }
-  // r0 = gcd(a, m) = 1 for a prime m and 0 < a < m.
-  if (r0 !== 1n) throw new RangeError('not invertible');
-  return t0 < 0n ? t0 + m : t0;
 }
 
 function hmac(key: Uint8Array, ...parts: readonly Uint8Array[]): Uint8Array {

@@ -101,34 +101,30 @@ class PromiseSink implements FrameSink {
 const CHANNEL = Symbol('attestkit.frameChannel');
 type ChannelSocket = TLSSocket & { [CHANNEL]?: FrameChannel };
 
-/** The channel's private event handlers, set by its static block (they reach its private fields). */
-interface ChannelEvents {
-  data(channel: FrameChannel, chunk: Uint8Array): void;
-  peerEnd(channel: FrameChannel): void;
-  error(channel: FrameChannel, err: unknown): void;
-  close(channel: FrameChannel): void;
-  timeout(channel: FrameChannel, timeoutMs: number): void;
-}
-let events: ChannelEvents;
+/** The socket events a channel handles. */
+type SocketEvent = 'data' | 'end' | 'error' | 'close';
 
-function onSocketData(this: ChannelSocket, chunk: Buffer): void {
-  const ch = this[CHANNEL];
-  if (ch !== undefined) events.data(ch, chunk);
+/**
+ * The channel's handlers of its socket's events and of its receive deadline, set by its static
+ * block (they reach its private fields). One set for all channels: no closures per connection.
+ */
+let handlers: Record<SocketEvent, (channel: FrameChannel, arg: unknown) => void> & {
+  timeout(channel: FrameChannel, timeoutMs: number): void;
+};
+
+/** The listener of `event`, shared by every channel's socket: it hands the event to the socket's channel. */
+function socketListener(event: SocketEvent): (this: ChannelSocket, arg?: unknown) => void {
+  return function (this: ChannelSocket, arg?: unknown): void {
+    const ch = this[CHANNEL];
+    if (ch !== undefined) handlers[event](ch, arg);
+  };
 }
-function onSocketEnd(this: ChannelSocket): void {
-  const ch = this[CHANNEL];
-  if (ch !== undefined) events.peerEnd(ch);
-}
-function onSocketError(this: ChannelSocket, err: unknown): void {
-  const ch = this[CHANNEL];
-  if (ch !== undefined) events.error(ch, err);
-}
-function onSocketClose(this: ChannelSocket): void {
-  const ch = this[CHANNEL];
-  if (ch !== undefined) events.close(ch);
-}
+const SOCKET_LISTENERS: readonly (readonly [SocketEvent, (this: ChannelSocket, arg?: unknown) => void])[] = (
+  ['data', 'end', 'error', 'close'] as const
+).map((e) => [e, socketListener(e)] as const);
+
 function onReceiveTimeout(channel: FrameChannel, timeoutMs: number): void {
-  events.timeout(channel, timeoutMs);
+  handlers.timeout(channel, timeoutMs);
 }
 
 /** A factory for the `ERR_NET_CLOSED` error of an ordinary close (built only when it is needed). */
@@ -193,16 +189,13 @@ export class FrameChannel {
       throw new TypeError('this socket already carries a FrameChannel');
     socket.setNoDelay(true); // ping-pong of small frames: no Nagle delay
     (socket as ChannelSocket)[CHANNEL] = this;
-    socket.on('data', onSocketData);
-    socket.on('end', onSocketEnd);
-    socket.on('error', onSocketError);
-    socket.on('close', onSocketClose);
+    for (const [event, listener] of SOCKET_LISTENERS) socket.on(event, listener);
   }
 
   static {
-    events = {
-      data: (ch, chunk) => ch.#onData(chunk),
-      peerEnd: (ch) => ch.#onPeerEnd(),
+    handlers = {
+      data: (ch, chunk) => ch.#onData(chunk as Uint8Array),
+      end: (ch) => ch.#onPeerEnd(),
       error: (ch, err) =>
         ch.#finish(
           () => new NetworkError('ERR_NET_CLOSED', `connection error: ${errorLabel(err)}`, { cause: err }),

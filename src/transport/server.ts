@@ -131,16 +131,12 @@ export async function startFrameServer(options: FrameServerOptions): Promise<Fra
       return;
     }
     channels.add(channel);
-    let session: RunningSession | undefined;
-    // A session can end before startSession returns (a handler whose start throws at once).
-    session = startSession(channel, handler, limits, () => {
+    const session = startSession(channel, handler, limits, (_end, ended) => {
       channels.delete(channel);
-      if (session === undefined) return;
-      sessions.delete(session);
-      if (sessions.size === 0) idle?.();
+      if (sessions.delete(ended) && sessions.size === 0) idle?.();
     });
-    if (session.finished) session = undefined;
-    else sessions.add(session);
+    // A session can end before startSession returns (a handler whose start throws at once).
+    if (!session.finished) sessions.add(session);
   });
 
   // A server-level error after listening (rare) must not crash the process; sessions carry their own errors.

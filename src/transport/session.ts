@@ -118,7 +118,8 @@ export function runSession(
 
 /**
  * {@link runSession} with a callback instead of a promise (the server keeps thousands of sessions):
- * `onDone` is called once with the outcome, after `handler.onEnd`. Returns the running session.
+ * `onDone` is called once with the outcome and the session, after `handler.onEnd` — possibly before
+ * this returns, when the handler fails at once. Returns the running session.
  *
  * @internal
  */
@@ -126,7 +127,7 @@ export function startSession(
   channel: FrameChannel,
   handler: SessionHandler,
   limits: TransportLimits,
-  onDone: (end: SessionEnd) => void,
+  onDone: (end: SessionEnd, session: RunningSession) => void,
 ): RunningSession {
   const { messageMs, sessionMs } = resolveTimeouts(limits.timeouts);
   const run = new RunningSession(channel, handler, messageMs, onDone);
@@ -152,7 +153,7 @@ export class RunningSession implements FrameSink {
   readonly #channel: FrameChannel;
   readonly #handler: SessionHandler;
   readonly #messageMs: number;
-  #onDone: ((end: SessionEnd) => void) | undefined;
+  #onDone: ((end: SessionEnd, session: RunningSession) => void) | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #finished = false;
 
@@ -160,7 +161,7 @@ export class RunningSession implements FrameSink {
     channel: FrameChannel,
     handler: SessionHandler,
     messageMs: number,
-    onDone: (end: SessionEnd) => void,
+    onDone: (end: SessionEnd, session: RunningSession) => void,
   ) {
     this.#channel = channel;
     this.#handler = handler;
@@ -222,7 +223,7 @@ export class RunningSession implements FrameSink {
     }
     const onDone = this.#onDone!;
     this.#onDone = undefined;
-    onDone(end);
+    onDone(end, this);
   }
 
   /** Runs one handler call (none: an empty step); a throw or a rejection fails the session. */

@@ -347,22 +347,11 @@ interface Context {
   readonly cache: VerifierCache;
 }
 
-/** A TCB info or QE identity verified before (by content key), its chain still valid at `now`. */
-function cachedDocument<T>(
-  store: { get(key: string): VerifiedSignedDocument<T> | undefined },
-  contentKey: string,
-  now: Date,
-): VerifiedSignedDocument<T> | undefined {
-  const hit = store.get(contentKey);
-  if (hit !== undefined) checkValidity(hit.chain, now);
-  return hit;
-}
-
 /**
  * Steps D/E (signature part): the issuer chain of a TCB info or QE identity must be a TCB signing
  * certificate under a trust anchor, and its key must verify the ECDSA r‖s signature over the exact
- * text. Cached by content (looked up first with {@link cachedDocument}); the certificates' validity
- * at `now` is checked on every call.
+ * text. Cached by content: a document verified before is taken from `store`, and only the
+ * certificates' validity at `now` is checked again (on every call).
  */
 function verifiedDocument<T>(
   input: SignedDocInput<T>,
@@ -374,6 +363,11 @@ function verifiedDocument<T>(
   /** The cache key: content and anchors ({@link contentKeys}). */
   contentKey: string,
 ): VerifiedSignedDocument<T> {
+  const hit = store.get(contentKey);
+  if (hit !== undefined) {
+    checkValidity(hit.chain, ctx.now);
+    return hit;
+  }
   const code =
     input.kind === 'tcbInfo' ? 'ERR_COLLATERAL_TCB_INFO_SIGNATURE' : 'ERR_COLLATERAL_QE_IDENTITY_SIGNATURE';
   const what = input.kind === 'tcbInfo' ? 'TCB info' : 'QE identity';
@@ -686,20 +680,18 @@ function run(
 
   // ---- D. TCB info. ----
   rec.begin('tcbInfo.signature');
-  const tcbDoc =
-    cachedDocument(ctx.cache.tcbInfo, keys.tcbInfo, now) ??
-    verifiedDocument<TcbInfo>(
-      {
-        kind: 'tcbInfo',
-        text: collateral.tcbInfo,
-        signature: collateral.tcbInfoSignature,
-        chainPem: collateral.tcbInfoIssuerChain,
-        parse: parseTcbInfo,
-      },
-      ctx,
-      ctx.cache.tcbInfo,
-      keys.tcbInfo,
-    );
+  const tcbDoc = verifiedDocument<TcbInfo>(
+    {
+      kind: 'tcbInfo',
+      text: collateral.tcbInfo,
+      signature: collateral.tcbInfoSignature,
+      chainPem: collateral.tcbInfoIssuerChain,
+      parse: parseTcbInfo,
+    },
+    ctx,
+    ctx.cache.tcbInfo,
+    keys.tcbInfo,
+  );
   const tcbInfo = tcbDoc.document;
   rec.passMemo(tcbInfo, tcbInfoDetail);
 
@@ -719,20 +711,18 @@ function run(
 
   // ---- E. QE identity. ----
   rec.begin('qeIdentity.signature');
-  const qeDoc =
-    cachedDocument(ctx.cache.qeIdentity, keys.qeIdentity, now) ??
-    verifiedDocument<QeIdentity>(
-      {
-        kind: 'qeIdentity',
-        text: collateral.qeIdentity,
-        signature: collateral.qeIdentitySignature,
-        chainPem: collateral.qeIdentityIssuerChain,
-        parse: parseQeIdentity,
-      },
-      ctx,
-      ctx.cache.qeIdentity,
-      keys.qeIdentity,
-    );
+  const qeDoc = verifiedDocument<QeIdentity>(
+    {
+      kind: 'qeIdentity',
+      text: collateral.qeIdentity,
+      signature: collateral.qeIdentitySignature,
+      chainPem: collateral.qeIdentityIssuerChain,
+      parse: parseQeIdentity,
+    },
+    ctx,
+    ctx.cache.qeIdentity,
+    keys.qeIdentity,
+  );
   const qeIdentity = qeDoc.document;
   rec.passMemo(qeIdentity, qeIdentityDetail);
 
